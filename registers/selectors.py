@@ -1,0 +1,245 @@
+"""Attendance statistics, computed in the database (DESIGN.md principle 3).
+
+The same functions feed the pupil page, the dashboard, the checks, the letters and the
+governors' report, so the figures agree everywhere. Definitions follow RULES.md (DfE):
+only possible sessions, only while the pupil is on roll, each code with the meaning it had
+on the session's date (the mark points at the code row valid then)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+
+from .models import AttendanceCode, Enrolment, Mark, Pupil, SchoolDay
+
+CAT = AttendanceCode.Category
+
+
+@dataclass
+class AttendanceFigures:
+    """Session counts for one pupil (or a group of pupils) over a date range."""
+
+    possible: int = 0
+    present: int = 0
+    approved_activity: int = 0
+    authorised: int = 0
+    unauthorised: int = 0
+    late_before_close: int = 0  # L
+    late_after_close: int = 0  # U
+    minutes_late: int = 0
+    by_code: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def attended(self) -> int:
+        return self.present + self.approved_activity
+
+    @property
+    def absent(self) -> int:
+        return self.authorised + self.unauthorised
+
+    def rate(self, count: int) -> float | None:
+        return None if not self.possible else round(100 * count / self.possible, 2)
+
+    @property
+    def absence_percent(self) -> float | None:
+        return self.rate(self.absent)
+
+    @property
+    def attendance_percent(self) -> float | None:
+        # DfE: attendance rate = 100 − overall absence rate
+        return None if not self.possible else round(100 - 100 * self.absent / self.possible, 2)
+
+    @property
+    def authorised_percent(self) -> float | None:
+        return self.rate(self.authorised)
+
+    @property
+    def unauthorised_percent(self) -> float | None:
+        return self.rate(self.unauthorised)
+
+    @property
+    def persistent(self) -> bool:
+        """Persistent absence: 10 % or more of possible sessions missed (exact, no rounding)."""
+        return bool(self.possible) and Fraction(self.absent, self.possible) >= Fraction(1, 10)
+
+    @property
+    def severe(self) -> bool:
+        return bool(self.possible) and Fraction(self.absent, self.possible) >= Fraction(1, 2)
+
+    def __add__(self, other: AttendanceFigures) -> AttendanceFigures:
+        codes = dict(self.by_code)
+        for code, n in other.by_code.items():
+            codes[code] = codes.get(code, 0) + n
+        return AttendanceFigures(
+            possible=self.possible + other.possible,
+            present=self.present + other.present,
+            approved_activity=self.approved_activity + other.approved_activity,
+            authorised=self.authorised + other.authorised,
+            unauthorised=self.unauthorised + other.unauthorised,
+            late_before_close=self.late_before_close + other.late_before_close,
+            late_after_close=self.late_after_close + other.late_after_close,
+            minutes_late=self.minutes_late + other.minutes_late,
+            by_code=codes,
+        )
+
+
+def on_roll(include_subsidiary: bool = False):
+    """An Exists() over a mark's pupil's enrolments covering the mark's date.
+
+    Subsidiary dual registrations are left out of the school's figures, as in the DfE's
+    statistics (the main school counts the pupil); pass include_subsidiary for a pupil view."""
+    enrolments = Enrolment.objects.filter(pupil_id=OuterRef("pupil_id"), admission_date__lte=OuterRef("date")).filter(
+        Q(leaving_date__isnull=True) | Q(leaving_date__gte=OuterRef("date"))
+    )
+    if not include_subsidiary:
+        enrolments = enrolments.exclude(registration=Enrolment.Registration.SUBSIDIARY)
+    return Exists(enrolments)
+
+
+def counted_marks(*, school, date_from: dt.date, date_to: dt.date, pupils=None, include_subsidiary=False):
+    """Marks that count: possible sessions, in range, while on roll."""
+    marks = Mark.objects.filter(school=school, date__range=(date_from, date_to), code__possible=True)
+    if pupils is not None:
+        marks = marks.filter(pupil__in=pupils)
+    return marks.filter(on_roll(include_subsidiary))
+
+
+_AGGREGATES = {
+    "possible": Count("id"),
+    "present": Count("id", filter=Q(code__category=CAT.PRESENT)),
+    "approved_activity": Count("id", filter=Q(code__category=CAT.APPROVED)),
+    "authorised": Count("id", filter=Q(code__category=CAT.AUTHORISED)),
+    "unauthorised": Count("id", filter=Q(code__category=CAT.UNAUTHORISED)),
+    "late_before_close": Count("id", filter=Q(code__code="L")),
+    "late_after_close": Count("id", filter=Q(code__code="U")),
+    "minutes_late": Sum("minutes_late", filter=Q(code__code__in=("L", "U")), default=0),
+}
+
+
+def pupil_figures(
+    *, school, date_from: dt.date, date_to: dt.date, pupils=None, with_codes=False, include_subsidiary=False
+) -> dict[int, AttendanceFigures]:
+    """Figures per pupil id, for every pupil with a counted mark in the range (two queries
+    at most, whatever the number of pupils)."""
+    marks = counted_marks(
+        school=school, date_from=date_from, date_to=date_to, pupils=pupils, include_subsidiary=include_subsidiary
+    )
+    figures = {
+        row.pop("pupil_id"): AttendanceFigures(**row)
+        for row in marks.values("pupil_id").annotate(**_AGGREGATES).order_by()
+    }
+    if with_codes:
+        for row in marks.values("pupil_id", symbol=F("code__code")).annotate(n=Count("id")).order_by():
+            figures[row["pupil_id"]].by_code[row["symbol"]] = row["n"]
+    return figures
+
+
+def total_figures(*, school, date_from, date_to, pupils=None, with_codes=False) -> AttendanceFigures:
+    """One set of figures for a group of pupils (sessions summed over pupils)."""
+    marks = counted_marks(school=school, date_from=date_from, date_to=date_to, pupils=pupils)
+    totals = AttendanceFigures(**marks.aggregate(**_AGGREGATES))
+    if with_codes:
+        totals.by_code = dict(
+            marks.values_list("code__code").annotate(n=Count("id")).order_by().values_list("code__code", "n")
+        )
+    return totals
+
+
+def pupils_on_roll(*, school, date_from: dt.date, date_to: dt.date, include_subsidiary=False):
+    """Pupils on roll at any time in the range."""
+    enrolments = Enrolment.objects.filter(pupil_id=OuterRef("pk"), admission_date__lte=date_to).filter(
+        Q(leaving_date__isnull=True) | Q(leaving_date__gte=date_from)
+    )
+    if not include_subsidiary:
+        enrolments = enrolments.exclude(registration=Enrolment.Registration.SUBSIDIARY)
+    return Pupil.objects.filter(school=school).filter(Exists(enrolments))
+
+
+@dataclass
+class StatisticsRow:
+    pupil: Pupil
+    figures: AttendanceFigures
+
+
+def attendance_statistics(*, school, date_from, date_to, pupils=None) -> list[StatisticsRow]:
+    """One row per pupil on roll in the range (pupils with no counted session show zeros)."""
+    roll = pupils_on_roll(school=school, date_from=date_from, date_to=date_to)
+    if pupils is not None:
+        roll = roll.filter(pk__in=pupils)
+    figures = pupil_figures(school=school, date_from=date_from, date_to=date_to, pupils=pupils)
+    return [
+        StatisticsRow(pupil, figures.get(pupil.pk, AttendanceFigures()))
+        for pupil in roll.select_related("group").order_by("legal_surname", "legal_forename", "upn")
+    ]
+
+
+# --- the national penalty-notice threshold ------------------------------------------------
+
+
+@dataclass
+class ThresholdWindow:
+    first_week: int
+    last_week: int
+    start: dt.date
+    end: dt.date
+
+
+def penalty_window(*, school, on: dt.date, weeks: int = 10) -> ThresholdWindow | None:
+    """The rolling window of `weeks` school weeks ending with the school week of `on`
+    (or the last school week before it), across terms and years; it ends on `on` so that a
+    check run for a past date sees only what was known then."""
+    last = SchoolDay.objects.filter(school=school, date__lte=on).order_by("-date").first()
+    if last is None:
+        return None
+    first_week = max(1, last.week_number - weeks + 1)
+    start = SchoolDay.objects.filter(school=school, week_number=first_week).aggregate(d=Min("date"))["d"]
+    return ThresholdWindow(first_week, last.week_number, start, min(on, last.date))
+
+
+@dataclass
+class ThresholdRow:
+    pupil_id: int
+    upn: str
+    unauthorised_sessions: int
+    unresolved_n: int
+    window_start: dt.date
+    window_end: dt.date
+
+
+def penalty_threshold(*, school, on: dt.date, sessions: int = 10, weeks: int = 10, pupils=None) -> list[ThresholdRow]:
+    """Pupils with at least `sessions` unauthorised sessions (codes flagged for the penalty
+    threshold: G, N, O, U) in the rolling window. `N` counts and is reported as unresolved."""
+    window = penalty_window(school=school, on=on, weeks=weeks)
+    if window is None:
+        return []
+    marks = counted_marks(school=school, date_from=window.start, date_to=window.end, pupils=pupils).filter(
+        code__penalty_threshold=True
+    )
+    rows = (
+        marks.values("pupil_id", upn=F("pupil__upn"))
+        .annotate(n=Count("id"), unresolved=Count("id", filter=Q(code__code="N")), last=Max("date"))
+        .filter(n__gte=sessions)
+        .order_by("pupil__upn")
+    )
+    return [ThresholdRow(r["pupil_id"], r["upn"], r["n"], r["unresolved"], window.start, window.end) for r in rows]
+
+
+def pupil_marks(*, pupil, date_from: dt.date, date_to: dt.date):
+    return (
+        Mark.objects.filter(pupil=pupil, date__range=(date_from, date_to))
+        .select_related("code")
+        .order_by("date", "session")
+    )
+
+
+def amended_marks_history(*, pupil, date_from: dt.date, date_to: dt.date):
+    """Every version of every mark that has been changed, oldest first, grouped by mark."""
+    amended_ids = Mark.objects.filter(pupil=pupil, date__range=(date_from, date_to), version__gt=1).values("id")
+    return (
+        Mark.history.filter(id__in=amended_ids)
+        .select_related("code")
+        .order_by("date", "session", "history_date", "history_id")
+    )

@@ -1,0 +1,366 @@
+"""The register service: the only code that writes marks (DESIGN.md principle 1).
+
+Every caller — a teacher taking a register, the office amending, an accepted parent report,
+a leave decision, an import — hands `record_marks` a batch of entries. The batch is
+validated as a whole (code valid on the date, a school session, the pupil on roll, a reason
+for every change, no conflicting edit meanwhile); if any entry is bad nothing is written and
+every problem is reported. Marks and their history rows are written in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .calendar import describe_non_school_day
+from .models import (
+    AM,
+    PM,
+    AttendanceCode,
+    Closure,
+    Enrolment,
+    Mark,
+    Pupil,
+    Register,
+    SchoolDay,
+    Staff,
+)
+
+CLOSURE_CODE = "#"
+LATE_CODES = ("L", "U")
+MAX_MINUTES_LATE = 300
+
+
+@dataclass(frozen=True)
+class MarkEntry:
+    """One mark to write. `expected_version` is the version the writer last saw (0 for "no
+    mark yet"); when given, a mark changed by someone else meanwhile is a conflict."""
+
+    pupil_id: int
+    date: dt.date
+    session: str
+    code: str
+    minutes_late: int | None = None
+    comment: str = ""
+    sub_reason_id: int | None = None
+    expected_version: int | None = None
+    reason: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class MarkProblem:
+    entry: MarkEntry
+    message: str
+    conflict: bool = False
+
+    def __str__(self):
+        where = f"line {self.entry.line}: " if self.entry.line is not None else ""
+        return f"{where}{self.message}"
+
+
+class MarkValidationError(Exception):
+    """Nothing was written; `problems` says why, one per bad entry."""
+
+    def __init__(self, problems: list[MarkProblem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems[:5]) + (" …" if len(problems) > 5 else ""))
+
+    @property
+    def conflicts(self) -> list[MarkProblem]:
+        return [p for p in self.problems if p.conflict]
+
+
+@dataclass
+class Actor:
+    """Who is writing, as the register records them: name and position."""
+
+    user: object | None
+    name: str
+    position: str
+
+    @classmethod
+    def for_user(cls, user, *, position: str | None = None) -> Actor:
+        staff = Staff.objects.filter(user=user).first() if user is not None else None
+        name = staff.display_name if staff else (user.get_full_name() or user.get_username())
+        if position is None:
+            position = staff.get_position_display() if staff else ("Administrator" if user.is_superuser else "User")
+        return cls(user=user, name=name, position=position)
+
+
+@dataclass
+class WriteResult:
+    created: list[Mark] = field(default_factory=list)
+    amended: list[Mark] = field(default_factory=list)
+    unchanged: list[Mark] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return len(self.created) + len(self.amended)
+
+
+def codes_by_symbol() -> dict[str, list[AttendanceCode]]:
+    table: dict[str, list[AttendanceCode]] = defaultdict(list)
+    for code in AttendanceCode.objects.all():
+        table[code.code].append(code)
+    return table
+
+
+def resolve_code(table: dict[str, list[AttendanceCode]], symbol: str, day: dt.date) -> AttendanceCode | str:
+    """The code row valid on `day`, or a message saying why there is none."""
+    rows = table.get(symbol)
+    if not rows:
+        return f"'{symbol}' is not a national attendance code."
+    for row in rows:
+        if row.valid_on(day):
+            return row
+    row = rows[0]
+    if row.valid_to and day > row.valid_to:
+        instead = f"; use {row.replaced_by}" if row.replaced_by else ""
+        return f"code {symbol} was withdrawn on {row.valid_to:%d %b %Y}{instead}."
+    return f"code {symbol} is valid only from {row.valid_from:%d %b %Y}."
+
+
+def normalise_symbol(symbol: str, session: str) -> str:
+    """Codes are typed in any case; `/` and `\\` both mean present and follow the session."""
+    symbol = (symbol or "").strip().upper()
+    if symbol in ("/", "\\"):
+        return "/" if session == AM else "\\"
+    return symbol
+
+
+def record_marks(
+    *,
+    school,
+    entries: list[MarkEntry],
+    actor: Actor,
+    source: str,
+    reason: str = "",
+    register: Register | None = None,
+    now: dt.datetime | None = None,
+) -> WriteResult:
+    """Validate and write a batch of marks; all or nothing.
+
+    `reason` applies to every changed entry without its own; a change to an existing mark
+    with no reason is refused. An entry identical to the mark already there is left alone,
+    so re-running an import or re-submitting a register writes no spurious history."""
+    now = now or timezone.now()
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _record_marks(school, entries, actor, source, reason, register, now)
+        except IntegrityError:
+            # Two writers inserted the same pupil-session at once: go again, the second
+            # time as an amendment of what the first wrote (or a conflict it reports).
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record_marks(school, entries, actor, source, reason, register, now) -> WriteResult:
+    problems: list[MarkProblem] = []
+    codes = codes_by_symbol()
+    pupil_ids = {e.pupil_id for e in entries}
+    dates = {e.date for e in entries}
+
+    pupils = {p.id: p for p in Pupil.objects.filter(school=school, id__in=pupil_ids)}
+    enrolments: dict[int, list[Enrolment]] = defaultdict(list)
+    for enrolment in Enrolment.objects.filter(pupil_id__in=pupils):
+        enrolments[enrolment.pupil_id].append(enrolment)
+    school_days = set(SchoolDay.objects.filter(school=school, date__in=dates).values_list("date", flat=True))
+    closures: dict[dt.date, list[Closure]] = defaultdict(list)
+    for closure in Closure.objects.filter(school=school, date__in=dates, kind=Closure.Kind.CLOSURE):
+        closures[closure.date].append(closure)
+    existing = {
+        (m.pupil_id, m.date, m.session): m
+        for m in Mark.objects.select_for_update()
+        .filter(school=school, pupil_id__in=pupils, date__in=dates)
+        .select_related("code")
+    }
+
+    seen: set[tuple] = set()
+    to_create: list[Mark] = []
+    to_amend: list[Mark] = []
+    result = WriteResult()
+    for entry in entries:
+        key = (entry.pupil_id, entry.date, entry.session)
+        pupil = pupils.get(entry.pupil_id)
+        symbol = normalise_symbol(entry.code, entry.session)
+        who = pupil.name if pupil else f"pupil #{entry.pupil_id}"
+        when = f"{entry.date:%a %d %b %Y} {entry.session}"
+
+        def refuse(message: str, conflict: bool = False, _entry=entry):
+            problems.append(MarkProblem(_entry, message, conflict))
+
+        if entry.session not in (AM, PM):
+            refuse(f"session must be AM or PM, not '{entry.session}'.")
+            continue
+        if pupil is None:
+            refuse(f"{who} is not a pupil of {school.name}.")
+            continue
+        if key in seen:
+            refuse(f"{who} appears more than once for {when}.")
+            continue
+        seen.add(key)
+        code = resolve_code(codes, symbol, entry.date)
+        if isinstance(code, str):
+            refuse(f"{who}, {when}: {code}")
+            continue
+        if entry.date not in school_days:
+            refuse(f"{when} is not a school session: {describe_non_school_day(school, entry.date)}.")
+            continue
+        if not any(e.covers(entry.date) for e in enrolments[pupil.id]):
+            refuse(f"{who} was not on roll on {entry.date:%a %d %b %Y}{_roll_hint(enrolments[pupil.id])}.")
+            continue
+        closed = [c for c in closures[entry.date] if c.covers(entry.session, pupil.year)]
+        if closed and symbol != CLOSURE_CODE:
+            refuse(f"{when} was a planned closure for {who} ({closed[0].reason}); the only mark is #.")
+            continue
+        if symbol == CLOSURE_CODE and not closed:
+            refuse(f"{who}, {when}: # is for planned closures; record the closure in the calendar first.")
+            continue
+        minutes = entry.minutes_late
+        if minutes is not None and symbol not in LATE_CODES:
+            minutes = None  # minutes late belong only to L and U
+        if minutes is not None and not 0 <= minutes <= MAX_MINUTES_LATE:
+            refuse(f"{who}, {when}: minutes late must be between 0 and {MAX_MINUTES_LATE}.")
+            continue
+
+        current = existing.get(key)
+        if entry.expected_version is not None and (current.version if current else 0) != entry.expected_version:
+            if current is None:
+                refuse(f"{who}, {when}: the mark you saw has gone; reload the register.", conflict=True)
+            else:
+                refuse(
+                    f"{who}, {when}: {current.recorded_by_name} recorded {current.code.code} at "
+                    f"{timezone.localtime(current.recorded_at):%H:%M} after you loaded the page.",
+                    conflict=True,
+                )
+            continue
+        if current is not None:
+            if (current.code_id, current.minutes_late, current.comment, current.sub_reason_id) == (
+                code.id,
+                minutes,
+                entry.comment,
+                entry.sub_reason_id,
+            ):
+                result.unchanged.append(current)
+                continue
+            why = (entry.reason or reason).strip()
+            if not why:
+                refuse(
+                    f"{who}, {when}: changing {current.code.code} to {code.code} needs a reason "
+                    "(the register keeps the original entry and why it changed)."
+                )
+                continue
+            current.code = code
+            current.minutes_late = minutes
+            current.comment = entry.comment
+            current.sub_reason_id = entry.sub_reason_id
+            current.version += 1
+            current.reason = why
+            _stamp(current, actor, source, now, register)
+            to_amend.append(current)
+        else:
+            mark = Mark(
+                school=school,
+                pupil=pupil,
+                date=entry.date,
+                session=entry.session,
+                code=code,
+                minutes_late=minutes,
+                comment=entry.comment,
+                sub_reason_id=entry.sub_reason_id,
+                reason=entry.reason,
+            )
+            _stamp(mark, actor, source, now, register)
+            to_create.append(mark)
+
+    if problems:
+        raise MarkValidationError(problems)
+
+    if to_create:
+        Mark._base_manager.bulk_create(to_create)
+        Mark.history.bulk_history_create(to_create, default_date=now)
+    if to_amend:
+        Mark._base_manager.bulk_update(
+            to_amend,
+            [
+                "code",
+                "minutes_late",
+                "comment",
+                "sub_reason",
+                "version",
+                "reason",
+                "source",
+                "register",
+                "recorded_by",
+                "recorded_by_name",
+                "recorded_by_position",
+                "recorded_at",
+            ],
+        )
+        Mark.history.bulk_history_create(to_amend, update=True, default_date=now)
+    result.created, result.amended = to_create, to_amend
+    return result
+
+
+def _stamp(mark: Mark, actor: Actor, source: str, now, register) -> None:
+    mark.source = source
+    mark.register = register if register is not None else mark.register
+    mark.recorded_by = actor.user
+    mark.recorded_by_name = actor.name
+    mark.recorded_by_position = actor.position
+    mark.recorded_at = now
+    mark._history_user = actor.user
+    mark._change_reason = mark.reason
+
+
+def _roll_hint(enrolments: list[Enrolment]) -> str:
+    if not enrolments:
+        return " (no admission date is recorded)"
+    spans = ", ".join(str(e) for e in enrolments)
+    return f" (on roll {spans})"
+
+
+def mark_register_taken(*, register: Register, actor: Actor, now=None, on_behalf_of: Staff | None = None) -> Register:
+    """Record that a register was taken (audited with the register's own history)."""
+    now = now or timezone.now()
+    if register.state == Register.State.NOT_TAKEN:
+        register.state = Register.State.TAKEN
+        register.taken_by = actor.user
+        register.taken_at = now
+        register.taken_on_behalf_of = on_behalf_of
+        register._history_user = actor.user
+        register._change_reason = f"taken by {actor.name} ({actor.position})" + (
+            f" on behalf of {on_behalf_of.display_name}" if on_behalf_of else ""
+        )
+        register.save()
+    return register
+
+
+def apply_closure(*, closure: Closure, actor: Actor) -> WriteResult:
+    """Write `#` for every pupil on roll in the closure's year groups for its sessions."""
+    sessions = [AM, PM] if closure.session == Closure.Session.BOTH else [closure.session]
+    on_roll = Pupil.objects.filter(school=closure.school).filter(
+        Q(enrolments__admission_date__lte=closure.date)
+        & (Q(enrolments__leaving_date__isnull=True) | Q(enrolments__leaving_date__gte=closure.date))
+    )
+    if closure.year_groups:
+        on_roll = on_roll.filter(year__in=closure.year_groups)
+    entries = [
+        MarkEntry(pupil_id=pid, date=closure.date, session=s, code=CLOSURE_CODE)
+        for pid in on_roll.values_list("id", flat=True).distinct()
+        for s in sessions
+    ]
+    return record_marks(
+        school=closure.school,
+        entries=entries,
+        actor=actor,
+        source=Mark.Source.CLOSURE,
+        reason=f"planned closure: {closure.reason}",
+    )
