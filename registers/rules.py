@@ -1,0 +1,100 @@
+"""Who may see and do what: one place, used by views, the API and templates (django-rules).
+
+Least privilege: a teacher sees their own groups; the office team sees their school;
+governors and trust leaders see aggregates only; a parent sees only their own children."""
+
+import rules
+
+from .models import Staff
+
+P = Staff.Position
+OFFICE_TEAM = {
+    P.OFFICE,
+    P.ATTENDANCE_OFFICER,
+    P.SENIOR_ATTENDANCE_CHAMPION,
+    P.HEADTEACHER,
+    P.DSL,
+    P.DATA_MANAGER,
+    P.HEAD_OF_YEAR,
+}
+TEACHERS = {P.CLASS_TEACHER, P.FORM_TUTOR}
+AGGREGATE_ONLY = {P.GOVERNOR, P.TRUST_LEADER}
+
+
+def staff_of(user):
+    if user is None or not user.is_authenticated:
+        return None
+    return getattr(user, "staff", None)
+
+
+def _school_id(obj):
+    if obj is None:
+        return None
+    if obj.__class__.__name__ == "School":
+        return obj.pk
+    return getattr(obj, "school_id", None)
+
+
+@rules.predicate
+def is_staff_member(user):
+    return staff_of(user) is not None
+
+
+@rules.predicate
+def is_office_team(user, obj=None):
+    """Office, attendance officer, heads, DSL, data manager — of the object's school, if any."""
+    staff = staff_of(user)
+    if staff is None or staff.position not in OFFICE_TEAM:
+        return False
+    return obj is None or _school_id(obj) == staff.school_id
+
+
+@rules.predicate
+def is_teacher(user):
+    staff = staff_of(user)
+    return staff is not None and staff.position in TEACHERS
+
+
+@rules.predicate
+def teaches_group(user, group):
+    staff = staff_of(user)
+    return staff is not None and group is not None and group.teachers.filter(pk=staff.pk).exists()
+
+
+@rules.predicate
+def teaches_pupil(user, pupil):
+    staff = staff_of(user)
+    return staff is not None and pupil is not None and pupil.group_id is not None and (
+        pupil.group.teachers.filter(pk=staff.pk).exists()
+    )
+
+
+@rules.predicate
+def is_aggregate_reader(user, obj=None):
+    """Governors and trust leaders: figures without names."""
+    staff = staff_of(user)
+    if staff is None or staff.position not in AGGREGATE_ONLY:
+        return False
+    if obj is None:
+        return True
+    school_id = _school_id(obj)
+    return school_id == staff.school_id or (
+        staff.trust_id is not None and obj.__class__.__name__ == "School" and obj.trust_id == staff.trust_id
+    )
+
+
+@rules.predicate
+def is_superuser(user, obj=None):
+    return bool(user and user.is_superuser)
+
+
+@rules.predicate
+def register_belongs_to_teacher(user, register):
+    return register is not None and teaches_group(user, register.group)
+
+
+rules.add_perm("registers.view_school_pupils", is_office_team | is_superuser)
+rules.add_perm("registers.view_pupil", is_office_team | teaches_pupil | is_superuser)
+rules.add_perm("registers.amend_mark", is_office_team | is_superuser)
+rules.add_perm("registers.take_register", register_belongs_to_teacher | is_office_team | is_superuser)
+rules.add_perm("registers.view_aggregates", is_office_team | is_aggregate_reader | is_superuser)
