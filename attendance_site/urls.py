@@ -6,5 +6,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("attendance-officer/", include("interventions.urls")),
+    path("reports/", include("reports.urls")),
+    path("letters/", include("letters.urls")),
+    path("parents/", include("absences.urls")),
     path("", include("registers.urls")),
 ]
