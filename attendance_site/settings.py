@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rules.apps.AutodiscoverRulesConfig",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
     "simple_history",
     "axes",
     "registers",
@@ -181,6 +184,24 @@ if SECURE:
     SECURE_HSTS_PRELOAD = True
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# The REST API (api/v1/): see attendance_site/api_urls.py and each app's api.py.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_RATES": {"token": env("API_THROTTLE_RATE", default="600/minute"), "user": "1200/minute"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Attendance API",
+    "DESCRIPTION": "Registers, marks, pupils, absence reports and statistics for schools in England.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
 
 # Register entries are kept for at least six years (2024 regulations).
 REGISTER_RETENTION_YEARS = 6
