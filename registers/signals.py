@@ -1,4 +1,4 @@
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 
 from .codes import load_codes
@@ -14,3 +14,18 @@ def _after_migrate(sender, app_config, using, **kwargs):
 
         load_codes(AttendanceCode.objects.db_manager(using).model)
         install_audit_triggers(using)
+
+
+@receiver(post_save, sender="registers.Staff", dispatch_uid="registers.staff_position_group")
+def _staff_position_group(sender, instance, **kwargs):
+    """Keep each member of staff in the Django group named after their position, so the
+    admin's user list and any group-based tooling agree with the position on record."""
+    from django.contrib.auth.models import Group
+
+    from .models import Staff
+
+    names = {label for _, label in Staff.Position.choices}
+    wanted = instance.get_position_display()
+    group, _ = Group.objects.get_or_create(name=wanted)
+    instance.user.groups.remove(*instance.user.groups.filter(name__in=names - {wanted}))
+    instance.user.groups.add(group)
