@@ -546,3 +546,7 @@ class Mark(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Register entries are kept for six years and cannot be deleted.")
+
+
+from .models_api import ApiToken  # noqa: E402,F401
+from .models_notifications import Notification  # noqa: E402,F401

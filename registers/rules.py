@@ -64,8 +64,11 @@ def teaches_group(user, group):
 @rules.predicate
 def teaches_pupil(user, pupil):
     staff = staff_of(user)
-    return staff is not None and pupil is not None and pupil.group_id is not None and (
-        pupil.group.teachers.filter(pk=staff.pk).exists()
+    return (
+        staff is not None
+        and pupil is not None
+        and pupil.group_id is not None
+        and (pupil.group.teachers.filter(pk=staff.pk).exists())
     )
 
 
@@ -98,3 +101,18 @@ rules.add_perm("registers.view_pupil", is_office_team | teaches_pupil | is_super
 rules.add_perm("registers.amend_mark", is_office_team | is_superuser)
 rules.add_perm("registers.take_register", register_belongs_to_teacher | is_office_team | is_superuser)
 rules.add_perm("registers.view_aggregates", is_office_team | is_aggregate_reader | is_superuser)
+
+
+# --- staff pages (pupil list, pupil page) -------------------------------------------------
+
+
+@rules.predicate
+def teaches_any_group(user):
+    staff = staff_of(user)
+    return staff is not None and staff.position not in AGGREGATE_ONLY and staff.groups.exists()
+
+
+# The pupil list: the office team sees the school, a teacher the pupils of their groups.
+rules.add_perm("registers.view_pupil_list", is_office_team | is_teacher | teaches_any_group | is_superuser)
+# Characteristics (FSM, SEN, EAL, looked-after …) and contacts: the office team only.
+rules.add_perm("registers.view_pupil_details", is_office_team | is_superuser)

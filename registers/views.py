@@ -1,7 +1,386 @@
+"""Staff pages: the home page by role, the pupil list and the pupil page.
+
+Thin views: they decide who may see what (registers/rules.py), call the statistics
+selectors and render. A pupil the user may not see is a 404, never a 403, so that a
+pupil's existence is not leaked to staff of another class or school."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import groupby
+
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from .calendar import academic_year_for
+from .forms import PupilSearchForm, year_label
+from .models import AttendanceCode, Pupil, RegistrationGroup, School, SchoolDay
+from .rules import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS, staff_of
+from .selectors import (
+    AttendanceFigures,
+    amended_marks_history,
+    pupil_figures,
+    pupil_marks,
+    pupils_on_roll,
+    total_figures,
+)
+
+PUPILS_PER_PAGE = 50
+SMALL_GROUP = 5  # governors' figures for fewer pupils than this are suppressed (DESIGN.md principle 7)
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+
+
+def url_or_none(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+@dataclass
+class Period:
+    """This academic year to date (the range every figure on these pages covers)."""
+
+    name: str
+    date_from: dt.date
+    date_to: dt.date
+
+
+def year_to_date(school: School, today: dt.date | None = None) -> Period:
+    today = today or timezone.localdate()
+    year = academic_year_for(school, today)
+    if year is None:
+        return Period("No academic year", today, today)
+    return Period(f"Academic year {year.name}", year.start_date, min(today, year.end_date))
+
+
+def school_for(request) -> School | None:
+    """The school whose pages the user sees: their own; an administrator with no staff record
+    picks one (?school=) or gets the first."""
+    staff = staff_of(request.user)
+    if staff is not None and staff.school_id:
+        return staff.school
+    if request.user.is_superuser:
+        schools = School.objects.order_by("name")
+        chosen = request.GET.get("school", "")
+        return (schools.filter(pk=chosen).first() if chosen.isdigit() else None) or schools.first()
+    return None
+
+
+def visible_pupils(user, school: School):
+    """Pupils of `school` the user may see in lists: the whole school for the office team and
+    administrators, the pupils of their own groups for teachers; None for anyone else."""
+    staff = staff_of(user)
+    if staff is None:
+        return Pupil.objects.filter(school=school) if user.is_superuser else None
+    if staff.position in OFFICE_TEAM and staff.school_id == school.pk:
+        return Pupil.objects.filter(school=school)
+    if user.is_superuser:
+        return Pupil.objects.filter(school=school)
+    if staff.position in AGGREGATE_ONLY:
+        return None
+    return Pupil.objects.filter(school=school, group__teachers=staff)
+
+
+def visible_groups(user, school: School):
+    staff = staff_of(user)
+    groups = RegistrationGroup.objects.filter(school=school)
+    if user.is_superuser or (staff is not None and staff.position in OFFICE_TEAM):
+        return groups
+    return groups.filter(teachers=staff)
+
+
+# --- home ---------------------------------------------------------------------------------
 
 
 @login_required
 def home(request):
-    return render(request, "registers/home.html")
+    staff = staff_of(request.user)
+    if staff is None and not request.user.is_superuser and request.user.contacts.exists():
+        return redirect("absences:home")  # a parent or carer: their own children's page
+    if staff is None:
+        return render(request, "registers/home_admin.html", {"school": school_for(request)})
+    if staff.position in TEACHERS:
+        today_url = url_or_none("registers:today")
+        if today_url:
+            return redirect(today_url)
+        return teacher_home(request, staff)
+    if staff.position in OFFICE_TEAM:
+        return office_home(request, staff)
+    if staff.position in AGGREGATE_ONLY:
+        return governor_home(request, staff)
+    return teacher_home(request, staff)
+
+
+def teacher_home(request, staff):
+    groups = staff.groups.filter(school_id=staff.school_id).prefetch_related("pupils")
+    return render(request, "registers/home_teacher.html", {"groups": groups})
+
+
+def office_home(request, staff):
+    school = staff.school
+    period = year_to_date(school)
+    figures = total_figures(school=school, date_from=period.date_from, date_to=period.date_to)
+    links = [
+        (label, url)
+        for label, url in [
+            ("Today's attendance", url_or_none("registers:office_today")),
+            ("Missing registers", url_or_none("registers:office_missing")),
+            ("Late arrivals", url_or_none("registers:office_late_arrival")),
+            ("Take a register", url_or_none("registers:today")),
+            ("All pupils", reverse("pupil-list")),
+            ("School set-up (admin)", reverse("admin:index") if request.user.is_staff else None),
+        ]
+        if url
+    ]
+    return render(
+        request, "registers/home_office.html", {"school": school, "period": period, "figures": figures, "links": links}
+    )
+
+
+@dataclass
+class SchoolSummary:
+    school: School
+    period: Period
+    pupils: int
+    figures: AttendanceFigures
+    persistent: int
+    severe: int
+    suppressed: bool = field(default=False)
+
+
+def school_summary(school: School) -> SchoolSummary:
+    """Aggregate figures for this academic year to date: no names, small cohorts suppressed."""
+    period = year_to_date(school)
+    per_pupil = pupil_figures(school=school, date_from=period.date_from, date_to=period.date_to)
+    pupils = sum(1 for f in per_pupil.values() if f.possible)
+    figures = total_figures(school=school, date_from=period.date_from, date_to=period.date_to)
+    return SchoolSummary(
+        school=school,
+        period=period,
+        pupils=pupils,
+        figures=figures,
+        persistent=sum(1 for f in per_pupil.values() if f.persistent),
+        severe=sum(1 for f in per_pupil.values() if f.severe),
+        suppressed=pupils < SMALL_GROUP,
+    )
+
+
+def governor_home(request, staff):
+    if staff.trust_id:
+        schools = list(School.objects.filter(trust_id=staff.trust_id).order_by("name"))
+    else:
+        schools = [staff.school]
+    summaries = [school_summary(s) for s in schools if s is not None]
+    return render(request, "registers/home_governor.html", {"summaries": summaries, "small_group": SMALL_GROUP})
+
+
+# --- the pupil list -----------------------------------------------------------------------
+
+
+@dataclass
+class PupilRow:
+    pupil: Pupil
+    figures: AttendanceFigures
+
+
+def search_pupils(pupils, text: str):
+    for term in text.split():
+        pupils = pupils.filter(
+            Q(legal_surname__icontains=term)
+            | Q(legal_forename__icontains=term)
+            | Q(preferred_surname__icontains=term)
+            | Q(preferred_forename__icontains=term)
+            | Q(upn__icontains=term)
+        )
+    return pupils
+
+
+@login_required
+def pupil_list(request):
+    if not request.user.has_perm("registers.view_pupil_list"):
+        raise PermissionDenied
+    school = school_for(request)
+    pupils = visible_pupils(request.user, school) if school else None
+    if pupils is None:
+        raise PermissionDenied
+    period = year_to_date(school)
+    groups = visible_groups(request.user, school)
+    form = PupilSearchForm(request.GET or None, groups=groups)
+    filters = form.cleaned_data if form.is_valid() else {}
+
+    if not filters.get("left"):
+        on_roll = pupils_on_roll(
+            school=school, date_from=period.date_from, date_to=period.date_to, include_subsidiary=True
+        )
+        pupils = pupils.filter(pk__in=on_roll.values("pk"))
+    if filters.get("q"):
+        pupils = search_pupils(pupils, filters["q"])
+    if filters.get("year") is not None:
+        pupils = pupils.filter(year=filters["year"])
+    if filters.get("group"):
+        pupils = pupils.filter(group=filters["group"])
+    pupils = pupils.select_related("group").order_by("legal_surname", "legal_forename", "upn")
+
+    page = Paginator(pupils, PUPILS_PER_PAGE).get_page(request.GET.get("page"))
+    on_page = list(page.object_list)
+    # One selector call for every pupil on the page, whatever their number.
+    figures = pupil_figures(
+        school=school,
+        date_from=period.date_from,
+        date_to=period.date_to,
+        pupils=[p.pk for p in on_page],
+        include_subsidiary=True,
+    )
+    rows = [PupilRow(p, figures.get(p.pk, AttendanceFigures())) for p in on_page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registers/pupil_list.html",
+        {
+            "school": school,
+            "period": period,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "whole_school": request.user.has_perm("registers.view_school_pupils"),
+        },
+    )
+
+
+# --- the pupil page -----------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One weekday in the calendar strip: its AM and PM marks, or why there are none."""
+
+    date: dt.date
+    school_day: bool = False
+    future: bool = False
+    on_roll: bool = True
+    am: object = None
+    pm: object = None
+
+    @property
+    def sessions(self):
+        return [("AM", self.am), ("PM", self.pm)]
+
+
+@dataclass
+class Week:
+    monday: dt.date
+    number: int
+    cells: list[Cell]
+
+
+@dataclass
+class TermStrip:
+    name: str
+    weeks: list[Week]
+
+
+def mark_style(code: AttendanceCode | None) -> str:
+    if code is None:
+        return "none"
+    if code.code == "L":
+        return "late"
+    return code.category
+
+
+def calendar_strip(pupil: Pupil, period: Period, marks) -> list[TermStrip]:
+    """Every school day of the period, week by week within each term, with the pupil's marks.
+    Non-school days are left out (a weekday without sessions in a school week is blank)."""
+    days = list(
+        SchoolDay.objects.filter(school_id=pupil.school_id, date__range=(period.date_from, period.date_to))
+        .select_related("term__academic_year")
+        .order_by("date")
+    )
+    by_session = {(m.date, m.session): m for m in marks}
+    for mark in marks:
+        mark.style = mark_style(mark.code)
+    enrolments = list(pupil.enrolments.all())
+    strips = []
+    for term, term_days in groupby(days, key=lambda d: d.term):
+        weeks = []
+        for monday, week_days in groupby(term_days, key=lambda d: d.date - dt.timedelta(days=d.date.weekday())):
+            week_days = list(week_days)
+            cells = {d: Cell(monday + dt.timedelta(days=d)) for d in range(5)}
+            for cell in cells.values():
+                cell.future = cell.date > period.date_to
+            for day in week_days:
+                cell = cells[day.date.weekday()]
+                cell.school_day = True
+                cell.on_roll = any(e.covers(day.date) for e in enrolments)
+                cell.am = by_session.get((day.date, "AM"))
+                cell.pm = by_session.get((day.date, "PM"))
+            weeks.append(Week(monday, week_days[0].week_number, [cells[d] for d in range(5)]))
+        strips.append(TermStrip(f"{term.name} term {term.academic_year.name}", weeks))
+    return strips
+
+
+@dataclass
+class MarkHistory:
+    date: dt.date
+    session: str
+    mark_id: int
+    versions: list = field(default_factory=list)
+
+
+def marks_history(pupil: Pupil, period: Period) -> list[MarkHistory]:
+    rows = amended_marks_history(pupil=pupil, date_from=period.date_from, date_to=period.date_to)
+    histories = []
+    for mark_id, versions in groupby(rows, key=lambda r: r.id):
+        versions = list(versions)
+        histories.append(MarkHistory(versions[0].date, versions[0].session, mark_id, versions))
+    return histories
+
+
+@login_required
+def pupil_detail(request, pk):
+    pupil = get_object_or_404(Pupil.objects.select_related("group", "school"), pk=pk)
+    if not request.user.has_perm("registers.view_pupil", pupil):
+        raise Http404("No pupil found.")
+    period = year_to_date(pupil.school)
+    figures = pupil_figures(
+        school=pupil.school,
+        date_from=period.date_from,
+        date_to=period.date_to,
+        pupils=[pupil.pk],
+        include_subsidiary=True,
+    ).get(pupil.pk, AttendanceFigures())
+    marks = list(pupil_marks(pupil=pupil, date_from=period.date_from, date_to=period.date_to))
+    # The key to the calendar strip: every code used this year, most frequent first.
+    counts = Counter(m.code_id for m in marks)
+    codes = {m.code_id: m.code for m in marks}
+    codes_used = [(codes[i], n) for i, n in sorted(counts.items(), key=lambda i: (-i[1], codes[i[0]].code))]
+    details = request.user.has_perm("registers.view_pupil_details", pupil)
+    return render(
+        request,
+        "registers/pupil_detail.html",
+        {
+            "pupil": pupil,
+            "year_label": year_label(pupil.year),
+            "group_differs": pupil.group is not None and pupil.group.name != year_label(pupil.year),
+            "period": period,
+            "figures": figures,
+            "codes_used": codes_used,
+            "strips": calendar_strip(pupil, period, marks),
+            "weekdays": WEEKDAYS,
+            "histories": marks_history(pupil, period),
+            "enrolments": pupil.enrolments.all(),
+            "show_details": details,
+            "contacts": pupil.contacts.all() if details else [],
+            "back_url": reverse("pupil-list") if request.user.has_perm("registers.view_pupil_list") else None,
+        },
+    )

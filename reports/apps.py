@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
+    verbose_name = "Reports"
+
+    def ready(self):
+        from . import rules  # noqa: F401  (registers the permissions)

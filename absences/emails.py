@@ -1,0 +1,58 @@
+"""E-mail to families. The record is saved first (in the caller's transaction); the send is a
+task enqueued on commit. A failing mail server is recorded on the delivery and retried later,
+so it delays the e-mail and never loses the report or request."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import EmailDelivery
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+
+
+def queue_email(*, to: str, template: str, context: dict, subject: str) -> EmailDelivery | None:
+    if not to:
+        return None
+    body = render_to_string(template, context)
+    delivery = EmailDelivery.objects.create(to=to, subject=subject[:200], body=body)
+    from .tasks import send_email
+
+    send_email.delay_on_commit(delivery.pk)
+    return delivery
+
+
+def deliver(delivery_id: int) -> bool:
+    """Send one delivery if it is not sent yet (idempotent: a retry of a sent e-mail does nothing)."""
+    with transaction.atomic():
+        delivery = EmailDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.status == EmailDelivery.Status.SENT:
+            return False
+        delivery.attempts += 1
+        try:
+            send_mail(delivery.subject, delivery.body, settings.DEFAULT_FROM_EMAIL, [delivery.to])
+        except Exception as exc:  # any mail-server failure: keep the record, try again later
+            log.warning("e-mail %s to %s failed: %s", delivery.pk, delivery.to, exc)
+            delivery.status = EmailDelivery.Status.FAILED
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            delivery.save(update_fields=["status", "attempts", "last_error"])
+            return False
+        delivery.status = EmailDelivery.Status.SENT
+        delivery.sent_at = timezone.now()
+        delivery.save(update_fields=["status", "attempts", "sent_at"])
+        return True
+
+
+def retry_failed() -> int:
+    """Send again every e-mail that failed (up to MAX_ATTEMPTS); returns how many were sent."""
+    ids = EmailDelivery.objects.filter(
+        status__in=[EmailDelivery.Status.FAILED, EmailDelivery.Status.PENDING], attempts__lt=MAX_ATTEMPTS
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in list(ids) if deliver(pk))

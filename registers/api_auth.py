@@ -1,0 +1,142 @@
+"""API authentication and throttling: per-integration bearer tokens (`ApiToken`).
+
+A request with `Authorization: Bearer att_…` is made by the token's integration: `request.user`
+is an `Integration` (authenticated, no staff record, no Django user) and `request.auth` the
+token. Permissions go through the same django-rules predicates as the pages (see
+`registers.api_rules`); writes are recorded with the integration's name and position."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import rules
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions, throttling
+
+from .models_api import ApiToken, hash_token
+from .services import Actor
+
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+
+
+class Integration:
+    """The principal of a token request: what the token's integration may see and do."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_superuser = False
+    is_staff = False
+    pk = id = None
+    staff = None
+
+    def __init__(self, token: ApiToken):
+        self.api_token = token
+
+    def __str__(self):
+        return self.api_token.position
+
+    def get_username(self) -> str:
+        return self.api_token.name
+
+    def get_full_name(self) -> str:
+        return self.api_token.name
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return rules.has_perm(perm, self, obj)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user=None, name=self.api_token.name, position=self.api_token.position)
+
+
+def token_of(user) -> ApiToken | None:
+    return getattr(user, "api_token", None)
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("The Authorization header must be 'Bearer <token>'.")
+        try:
+            raw = header[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed("The token contains invalid characters.")
+        token = ApiToken.objects.select_related("school").filter(key_hash=hash_token(raw)).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed("The API token is not recognised.")
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("The API token has been revoked.")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+            # Not audited (a usage stamp, not a register record); at most one write a minute.
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return Integration(token), token
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="api"'
+
+
+class TokenScope(permissions.BasePermission):
+    """A read token may only read."""
+
+    message = "This API token may only read; ask an administrator for a write token."
+
+    def has_permission(self, request, view):
+        token = token_of(request.user)
+        return token is None or request.method in permissions.SAFE_METHODS or token.can_write
+
+
+class TokenRateThrottle(throttling.SimpleRateThrottle):
+    """Per token: the token's own rate, or the default `token` rate from settings."""
+
+    scope = "token"
+
+    def __init__(self):  # the rate depends on the token, so it is chosen in allow_request
+        pass
+
+    def allow_request(self, request, view):
+        token = token_of(request.user)
+        if token is None:
+            return True
+        self.rate = token.throttle_rate or settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": token_of(request.user).pk}
+
+
+class SessionUserRateThrottle(throttling.UserRateThrottle):
+    """Signed-in users of the pages (session): per user."""
+
+    def __init__(self):
+        pass
+
+    def allow_request(self, request, view):
+        if token_of(request.user) is not None or not request.user.is_authenticated:
+            return True
+        self.rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "registers.api_auth.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A per-integration API token created by an administrator "
+            "(`manage.py create_api_token`), scoped to one school and to read or write.",
+        }

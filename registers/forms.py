@@ -1,0 +1,29 @@
+from django import forms
+
+from .models import RegistrationGroup
+
+
+class PupilSearchForm(forms.Form):
+    """The staff pupil list's search and filters (a GET form: works without JavaScript)."""
+
+    q = forms.CharField(label="Name or UPN", required=False, max_length=100)
+    year = forms.TypedChoiceField(label="Year", required=False, coerce=int, empty_value=None)
+    group = forms.ModelChoiceField(
+        label="Registration group", required=False, queryset=RegistrationGroup.objects.none(), empty_label="All groups"
+    )
+    left = forms.BooleanField(label="Include pupils not on roll this year", required=False)
+
+    def __init__(self, *args, groups, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups
+        years = sorted({g.year for g in groups})
+        self.fields["year"].choices = [("", "All years")] + [(y, year_label(y)) for y in years]
+        self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off", "spellcheck": "false"})
+
+
+def year_label(year: int) -> str:
+    if year == 0:
+        return "Reception"
+    if year < 0:
+        return "Nursery"
+    return f"Year {year}"

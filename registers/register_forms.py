@@ -1,0 +1,124 @@
+"""Parsing what the register page and the office forms submit.
+
+The register page is one plain HTML form (it works without JavaScript): for each pupil
+`mark-<id>` (a radio: present, L or N), `other-<id>` (any national code, typed), `minutes-<id>`,
+`version-<id>` (the mark's version shown on the page, 0 for none) and `was-<id>` (the code and
+minutes shown, so a row the teacher did not touch is not sent again)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django import forms
+from django.utils import timezone
+
+from .models import AM, PM
+from .services import normalise_symbol as normalise_code
+
+FIELD = re.compile(r"^(mark|other|minutes|version|was)-(\d+)$")
+CODE_SHAPE = re.compile(r"^[A-Z0-9/\\#]{1,2}$")
+
+
+@dataclass
+class SubmittedRow:
+    pupil_id: int
+    code: str = ""
+    minutes: int | None = None
+    minutes_raw: str = ""
+    version: int | None = None
+    was: tuple[str, int | None] | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RegisterSubmission:
+    rows: dict[int, SubmittedRow]
+    action: str = "save"
+    reason: str = ""
+    unknown_pupil_ids: list[int] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.unknown_pupil_ids) or any(r.errors for r in self.rows.values())
+
+
+def _int(value: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    return int(value)
+
+
+def parse_was(value: str) -> tuple[str, int | None] | None:
+    if value is None:
+        return None
+    code, _, minutes = value.partition("|")
+    try:
+        return code, _int(minutes)
+    except ValueError:
+        return code, None
+
+
+def parse_register_post(data, *, roll_ids: set[int], session: str) -> RegisterSubmission:
+    """Read the register form. Pupils not on the register's roll are collected, not dropped,
+    so the view can refuse the whole submission."""
+    rows: dict[int, SubmittedRow] = {}
+    unknown: set[int] = set()
+    for key in data:
+        match = FIELD.match(key)
+        if not match:
+            continue
+        pupil_id = int(match.group(2))
+        if pupil_id not in roll_ids:
+            if match.group(1) in ("mark", "other") and (data.get(key) or "").strip():
+                unknown.add(pupil_id)
+            continue
+        rows.setdefault(pupil_id, SubmittedRow(pupil_id))
+    for pupil_id, row in rows.items():
+        other = normalise_code(data.get(f"other-{pupil_id}", ""), session)
+        chosen = normalise_code(data.get(f"mark-{pupil_id}", ""), session)
+        row.code = other or chosen
+        if row.code and not CODE_SHAPE.match(row.code):
+            row.errors.append(
+                f"'{row.code}' is not an attendance code (codes are one or two characters, e.g. L or C1)."
+            )
+        row.minutes_raw = (data.get(f"minutes-{pupil_id}") or "").strip()
+        try:
+            row.minutes = _int(row.minutes_raw)
+            if row.minutes is not None and row.minutes < 0:
+                raise ValueError
+        except ValueError:
+            row.errors.append("minutes late must be a whole number of minutes, e.g. 5.")
+        try:
+            row.version = _int(data.get(f"version-{pupil_id}", ""))
+        except ValueError:
+            row.version = None
+        row.was = parse_was(data.get(f"was-{pupil_id}"))
+    return RegisterSubmission(
+        rows=rows,
+        action=data.get("action", "save"),
+        reason=(data.get("reason") or "").strip()[:500],
+        unknown_pupil_ids=sorted(unknown),
+    )
+
+
+class LateArrivalForm(forms.Form):
+    """The office signs in a pupil who arrived late; the server decides L or U from the time."""
+
+    pupil = forms.TypedChoiceField(label="Pupil", coerce=int, choices=())
+    session = forms.ChoiceField(label="Session", choices=[(AM, "Morning (AM)"), (PM, "Afternoon (PM)")])
+    arrived = forms.TimeField(label="Arrived at", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    comment = forms.CharField(label="Note (optional)", max_length=200, required=False)
+
+    def __init__(self, *args, pupils=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "Choose a pupil")]
+        for pupil in pupils:
+            group = pupil.group.name if pupil.group_id else "No group"
+            choices.append((pupil.pk, f"{pupil.name} ({group})"))
+        self.fields["pupil"].choices = choices
+
+    def arrival(self, day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, self.cleaned_data["arrived"]))

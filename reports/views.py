@@ -1,0 +1,486 @@
+"""Report pages: the governors' termly report (page and PDF), the trust view, the leaders'
+analysis, and the exports. Thin: choose the school and period, check the permission, call a
+selector, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from registers.models import School, Trust
+from registers.rules import staff_of
+
+from . import charts
+from .selectors import available_periods, governors_report, resolve_period, trust_report
+from .suppression import PRIMARY, SECONDARY, THRESHOLD
+
+
+def report_school(request) -> School:
+    """The school a report is for: the user's own; a trust leader or administrator may pick
+    one (?school=), a governor may not look at another school."""
+    staff = staff_of(request.user)
+    if staff is None and not request.user.is_superuser:
+        raise PermissionDenied("Reports are for school staff, governors and trust leaders.")
+    chosen = request.GET.get("school", "")
+    school = None
+    if chosen.isdigit():
+        school = School.objects.filter(pk=chosen).first()
+    elif staff is not None and staff.school_id:
+        school = staff.school
+    elif staff is not None and staff.trust_id:
+        school = School.objects.filter(trust_id=staff.trust_id).order_by("name").first()
+    elif request.user.is_superuser:
+        school = School.objects.order_by("name").first()
+    if school is None:
+        raise Http404("No school to report on")
+    return school
+
+
+def report_context(report, *, pdf=False) -> dict:
+    national = next((b for b in report.benchmarks if b.__class__.__name__ == "NationalBenchmark"), None)
+    local = next((b for b in report.benchmarks if b.__class__.__name__ == "LocalBenchmark"), None)
+    headline = report.headline
+    return {
+        "report": report,
+        "school": report.school,
+        "period": report.period,
+        "headline": headline,
+        "national": national,
+        "local": local,
+        "pdf": pdf,
+        "threshold": THRESHOLD,
+        "primary_note": PRIMARY,
+        "secondary_note": SECONDARY,
+        "trend_svg": charts.trend_chart(
+            report.weeks, report.last_year_weeks, national.attendance if national and national.attendance else None
+        ),
+        "band_svg": charts.band_chart(report.bands),
+        "gap_svg": charts.gap_chart(report.dimensions, headline.attendance),
+        "generated": timezone.localtime(report.generated),
+    }
+
+
+@login_required
+def governors_report_page(request):
+    school = report_school(request)
+    if not request.user.has_perm("reports.view_governors_report", school):
+        raise PermissionDenied("The governors' report is for governors, trust leaders and the school's leaders.")
+    period = resolve_period(school, request.GET.get("period"))
+    context = {"school": school, "periods": available_periods(school), "chosen": request.GET.get("period", "")}
+    if period is None:
+        return render(request, "reports/governors_report.html", {**context, "report": None})
+    report = governors_report(school, period)
+    context.update(report_context(report))
+    context["chosen"] = period.key
+    context["can_analyse"] = request.user.has_perm("reports.view_pupil_analysis", school)
+    context["trust_schools"] = _trust_schools(request, school)
+    return render(request, "reports/governors_report.html", context)
+
+
+def _trust_schools(request, school):
+    staff = staff_of(request.user)
+    if staff is not None and staff.trust_id and staff.school_id is None:
+        return list(School.objects.filter(trust_id=staff.trust_id).order_by("name"))
+    return []
+
+
+@login_required
+def governors_report_pdf(request):
+    from .pdf import render_governors_report_pdf
+
+    school = report_school(request)
+    if not request.user.has_perm("reports.view_governors_report", school):
+        raise PermissionDenied("The governors' report is for governors, trust leaders and the school's leaders.")
+    period = resolve_period(school, request.GET.get("period"))
+    if period is None:
+        raise Http404("No school days in that period")
+    pdf = render_governors_report_pdf(school, period)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"governors-report-{school.urn}-{period.key.replace(':', '-').replace('/', '-')}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@login_required
+def trust_report_page(request, pk=None):
+    staff = staff_of(request.user)
+    if pk is None:
+        if staff is None or staff.trust_id is None:
+            if not request.user.is_superuser:
+                raise PermissionDenied("The trust view is for trust leaders.")
+            trust = Trust.objects.order_by("name").first()
+        else:
+            trust = staff.trust
+    else:
+        trust = Trust.objects.filter(pk=pk).first()
+    if trust is None:
+        raise Http404("No trust")
+    if not request.user.has_perm("reports.view_trust_report", trust):
+        raise PermissionDenied("The trust view is for the trust's leaders.")
+    report = trust_report(trust, request.GET.get("period") or None)
+    first = report.columns[0] if report.columns else None
+    periods = available_periods(first.school) if first and first.school else []
+    return render(
+        request,
+        "reports/trust_report.html",
+        {
+            "trust": trust,
+            "report": report,
+            "periods": periods,
+            "chosen": first.period.key if first and first.period else "",
+            "threshold": THRESHOLD,
+            "primary_note": PRIMARY,
+            "secondary_note": SECONDARY,
+        },
+    )
+
+
+# --- leaders' analysis (staff only: names) -------------------------------------------------
+
+
+def _office_school(request, perm="reports.view_pupil_analysis") -> School:
+    school = report_school(request)
+    if not request.user.has_perm(perm, school):
+        raise PermissionDenied("Pupil-level analysis and exports are for the school's office team and leaders.")
+    return school
+
+
+def _analysis(request, school):
+    from .analysis import AnalysisForm, analyse
+
+    form = AnalysisForm(request.GET or None, school=school)
+    period = resolve_period(school, request.GET.get("period"))
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    if period is None:
+        return form, None, None
+    date_from = data.get("date_from") or period.date_from
+    date_to = data.get("date_to") or period.date_to
+    result = analyse(school, data, date_from=date_from, date_to=date_to, year_end=period.academic_year.end_date)
+    return form, period, result
+
+
+@login_required
+def analysis_page(request):
+    school = _office_school(request)
+    form, period, result = _analysis(request, school)
+    return render(
+        request,
+        "reports/analysis.html",
+        {
+            "school": school,
+            "form": form,
+            "period": period,
+            "periods": available_periods(school),
+            "chosen": period.key if period else "",
+            "analysis": result,
+            "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+# --- exports (audited; office team only) ----------------------------------------------------
+
+
+def _csv_response(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _xml_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def exports_page(request):
+    from .models import ExportLog, PreviousSchoolAttendance
+
+    school = _office_school(request, "reports.export_pupil_data")
+    return render(
+        request,
+        "reports/exports.html",
+        {
+            "school": school,
+            "periods": available_periods(school),
+            "log": ExportLog.objects.filter(school=school).select_related("user")[:20],
+            "imported": PreviousSchoolAttendance.objects.filter(pupil__school=school).select_related("pupil")[:20],
+            "leavers": _leavers(school),
+        },
+    )
+
+
+def _leavers(school):
+    from registers.models import Enrolment
+
+    return (
+        School.objects.none()
+        if school is None
+        else [
+            e.pupil
+            for e in Enrolment.objects.filter(pupil__school=school, leaving_date__isnull=False)
+            .select_related("pupil")
+            .order_by("-leaving_date")[:50]
+        ]
+    )
+
+
+@login_required
+def export_pupils_csv(request):
+    from .analysis import AnalysisForm, filtered_pupils
+    from .exports import log_export, pupil_rows, pupil_statistics_csv
+
+    school = _office_school(request, "reports.export_pupil_data")
+    form, period, _ = None, resolve_period(school, request.GET.get("period")), None
+    if period is None:
+        raise Http404("No school days in that period")
+    form = AnalysisForm(request.GET, school=school)
+    data = form.cleaned_data if form.is_valid() else {}
+    date_from = data.get("date_from") or period.date_from
+    date_to = data.get("date_to") or period.date_to
+    rows = pupil_rows(school, date_from, date_to, pupils=filtered_pupils(school, data))
+    log_export(
+        user=request.user,
+        school=school,
+        kind="pupil_csv",
+        description=f"Per-pupil statistics {date_from:%d %b %Y} to {date_to:%d %b %Y}",
+        pupils=len(rows),
+        parameters={k: str(v) for k, v in request.GET.items()},
+    )
+    return _csv_response(pupil_statistics_csv(rows), f"pupil-attendance-{school.urn}-{date_from}-{date_to}.csv")
+
+
+TABLES = {
+    "year_groups": "Year groups",
+    "cohorts": "Groups of pupils",
+    "weeks": "Week by week",
+    "days": "Days of the week",
+    "codes": "Reasons recorded",
+}
+
+
+@login_required
+def export_table_csv(request, table):
+    """An analysis table of the governors' report as CSV (the figures as shown: suppressed
+    cells are blank, with the reason)."""
+    from .exports import log_export, table_csv
+
+    if table not in TABLES:
+        raise Http404("No such table")
+    school = _office_school(request, "reports.export_pupil_data")
+    period = resolve_period(school, request.GET.get("period"))
+    if period is None:
+        raise Http404("No school days in that period")
+    report = governors_report(school, period)
+
+    def v(value):
+        return "" if value is None else value
+
+    if table in ("year_groups", "cohorts"):
+        header = [
+            "Dimension",
+            "Pupils in",
+            "Pupils",
+            "Attendance %",
+            "Authorised %",
+            "Unauthorised %",
+            "PA pupils",
+            "PA %",
+            "SA pupils",
+            "Note",
+        ]
+        dims = [report.year_groups] if table == "year_groups" else report.dimensions[1:]
+        rows = [
+            [
+                d.name,
+                g.label,
+                v(g.row.shown),
+                v(g.attendance),
+                v(g.authorised),
+                v(g.unauthorised),
+                v(g.pa.shown),
+                v(g.pa_rate),
+                v(g.sa.shown),
+                g.row.reason or g.pa.reason or g.sa.reason,
+            ]
+            for d in dims
+            for g in d.groups
+        ]
+    elif table == "weeks":
+        header = ["Week", "Beginning", "Possible sessions", "Authorised", "Unauthorised", "Attendance %"]
+        rows = [
+            [w.index, w.monday.isoformat(), w.possible, w.authorised, w.unauthorised, v(w.attendance)]
+            for w in report.weeks
+        ]
+    elif table == "days":
+        header = ["Day or session", "Possible sessions", "Authorised", "Unauthorised", "Late (L or U)", "Attendance %"]
+        rows = [
+            [d.label, d.possible, d.authorised, d.unauthorised, d.late, v(d.attendance)]
+            for d in report.weekdays + report.sessions
+        ]
+    else:
+        header = ["Category", "Code", "Meaning", "Sessions", "Note"]
+        rows = [
+            [cat, u.code, u.meaning, v(u.cell.shown), u.cell.reason] for cat, uses in report.codes.items() for u in uses
+        ]
+    log_export(
+        user=request.user,
+        school=school,
+        kind="table_csv",
+        description=f"{TABLES[table]} table, {period.label}",
+        parameters={"table": table, "period": period.key},
+    )
+    return _csv_response(
+        table_csv(header, rows), f"{table}-{school.urn}-{period.key.replace(':', '-').replace('/', '-')}.csv"
+    )
+
+
+@login_required
+def census_page(request):
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from .exports import census_return, census_xml, log_export
+
+    school = _office_school(request, "reports.export_pupil_data")
+    terms = [p for p in available_periods(school) if p.kind == "term"]
+    period = (
+        resolve_period(school, request.GET.get("period"))
+        if request.GET.get("period")
+        else (terms[1] if len(terms) > 1 else (terms[0] if terms else None))
+    )
+    ret = census_return(school, period) if period else None
+    if ret is not None and request.GET.get("download"):
+        try:
+            data = census_xml(ret)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            log_export(
+                user=request.user,
+                school=school,
+                kind="census",
+                description=(
+                    f"School census attendance, {period.label} ({len(ret.included)} pupils; "
+                    f"{len(ret.excluded)} outside ages 5–15 left out)"
+                ),
+                pupils=len(ret.included),
+                parameters={"period": period.key},
+            )
+            return _xml_response(
+                data, f"census-attendance-{school.urn}-{period.key.replace(':', '-').replace('/', '-')}.xml"
+            )
+    return render(request, "reports/census.html", {"school": school, "terms": terms, "period": period, "ret": ret})
+
+
+@login_required
+def ctf_export(request, pupil_id):
+    from django.shortcuts import get_object_or_404
+
+    from registers.models import Pupil
+
+    from .exports import ctf_xml, log_export
+
+    school = _office_school(request, "reports.export_pupil_data")
+    pupil = get_object_or_404(Pupil, pk=pupil_id, school=school)
+    data = ctf_xml(pupil)
+    log_export(
+        user=request.user,
+        school=school,
+        kind="ctf",
+        description=f"CTF attendance for {pupil.upn}",
+        pupils=1,
+        parameters={"pupil": pupil.pk},
+    )
+    return _xml_response(data, f"ctf-attendance-{pupil.upn}.xml")
+
+
+@login_required
+def ctf_import(request):
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+
+    from .exports import import_ctf_attendance, log_export
+
+    school = _office_school(request, "reports.export_pupil_data")
+    if request.method != "POST":
+        return redirect("reports:exports")
+    upload = request.FILES.get("ctf")
+    if upload is None:
+        messages.error(request, "Choose a CTF file (XML) to import.")
+        return redirect("reports:exports")
+    if upload.size > 5 * 1024 * 1024:
+        messages.error(request, "That file is larger than 5 MB; a CTF for one or a few pupils is much smaller.")
+        return redirect("reports:exports")
+    try:
+        saved = import_ctf_attendance(school=school, data=upload.read(), user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("reports:exports")
+    pupils = {r.pupil_id for r in saved}
+    log_export(
+        user=request.user,
+        school=school,
+        kind="ctf_import",
+        description=f"CTF attendance imported: {len(saved)} year(s) for {len(pupils)} pupil(s)",
+        pupils=len(pupils),
+        parameters={"file": upload.name},
+    )
+    messages.success(
+        request, f"Imported {len(saved)} year(s) of previous-school attendance for {len(pupils)} pupil(s)."
+    )
+    return redirect("reports:exports")
+
+
+# --- benchmarks (data staff can edit) ---------------------------------------------------------
+
+
+@login_required
+def benchmarks_page(request):
+    """National figures by year and phase (shared by every school) and this school's own local
+    comparisons. Every change is kept in the benchmark's history."""
+    from django.contrib import messages
+    from django.shortcuts import get_object_or_404, redirect
+
+    from .forms import LocalBenchmarkForm, NationalBenchmarkForm
+    from .models import LocalBenchmark, NationalBenchmark
+
+    school = report_school(request)
+    if not request.user.has_perm("reports.edit_benchmarks", school):
+        raise PermissionDenied("Benchmarks are edited by the school's office team and leaders.")
+    kind, pk = request.GET.get("edit", ":").partition(":")[::2]
+    instance, form_class = None, None
+    if kind == "national":
+        form_class = NationalBenchmarkForm
+        instance = get_object_or_404(NationalBenchmark, pk=pk) if pk.isdigit() else None
+    elif kind == "local":
+        form_class = LocalBenchmarkForm
+        instance = get_object_or_404(LocalBenchmark, pk=pk, school=school) if pk.isdigit() else None
+    form = None
+    if form_class is not None:
+        form = form_class(request.POST or None, instance=instance)
+        if request.method == "POST" and form.is_valid():
+            obj = form.save(commit=False)
+            if kind == "local":
+                obj.school = school
+            obj._change_reason = f"edited by {request.user.get_username()}"
+            obj.save()
+            messages.success(request, "Benchmark saved.")
+            return redirect("reports:benchmarks")
+    return render(
+        request,
+        "reports/benchmarks.html",
+        {
+            "school": school,
+            "national": NationalBenchmark.objects.all(),
+            "local": LocalBenchmark.objects.filter(school=school),
+            "form": form,
+            "editing": kind,
+        },
+    )
