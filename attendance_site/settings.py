@@ -5,6 +5,8 @@ from pathlib import Path
 
 import environ
 
+from interventions.schedule import BEAT_SCHEDULE as CHECKS_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env(
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "axes",
     "registers",
@@ -142,7 +145,12 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # the threshold checks after each register closes and nightly (crontab entries)
+    **CHECKS_SCHEDULE,
+    # e-mails a failing mail server held back are sent again (the reports themselves are saved)
+    "absences-retry-failed-emails": {"task": "absences.retry_failed_emails", "schedule": 600.0},
+}
 
 # Login lockout (django-axes): five failures lock the username from that address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -184,11 +192,26 @@ if SECURE:
     SECURE_HSTS_PRELOAD = True
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Reasons for changes can be long ("Absence report #12 accepted: illness …"); keep them whole.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # The REST API (api/v1/): see attendance_site/api_urls.py and each app's api.py.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "registers.api_auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "registers.api_auth.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "registers.api_auth.TokenRateThrottle",
+        "registers.api_auth.SessionUserRateThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "registers.api.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -197,10 +220,26 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Attendance API",
-    "DESCRIPTION": "Registers, marks, pupils, absence reports and statistics for schools in England.",
+    "DESCRIPTION": "Registers, marks, pupils, absence reports and statistics for schools in England.\n\n"
+    "Authenticate with a per-integration API token (`Authorization: Bearer <token>`), or with the session of "
+    'the product\'s pages. Errors are JSON: `{"message": ..., "errors": [{"field": ..., "reason": ...}]}`.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_SPLIT_PATCH": False,
+    "ENUM_NAME_OVERRIDES": {
+        "SessionEnum": "registers.models.SESSION_CHOICES",
+        "SchoolPhaseEnum": "registers.models.School.Phase",
+        "RegisterPhaseEnum": "registers.models.REGISTER_PHASES",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registers.api.add_error_responses",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Register entries are kept for at least six years (2024 regulations).

@@ -9,7 +9,10 @@ from django.conf import settings
 from django.db import connections
 
 TRIGGER_PREFIXES = ("append_only_", "retain_")
-RETAINED_TABLES = ("registers_mark", "registers_register")
+# Each retained table with the columns that date an entry: the session it is for and when it
+# was made. RULES.md keeps an entry for 6 years "from the date it was made", so a historic mark
+# imported today is protected for 6 years from today, not from its (older) session date.
+RETAINED_TABLES = {"registers_mark": ("date", "recorded_at"), "registers_register": ("date", "taken_at")}
 
 PG_FUNCTIONS = """
 CREATE OR REPLACE FUNCTION attendance_refuse_history_change() RETURNS trigger AS $$
@@ -49,12 +52,13 @@ def trigger_statements(vendor: str, years: int) -> list[str]:
                 f'CREATE TRIGGER "{name}" BEFORE UPDATE OR DELETE ON "{table}" '
                 f"FOR EACH ROW EXECUTE FUNCTION attendance_refuse_history_change()",
             ]
-        for table in RETAINED_TABLES:
+        for table, columns in RETAINED_TABLES.items():
             name = f"retain_{table}"
+            recent = " OR ".join(f"OLD.{c} > current_date - interval '{years} years'" for c in columns)
             statements += [
                 f'DROP TRIGGER IF EXISTS "{name}" ON "{table}"',
                 f'CREATE TRIGGER "{name}" BEFORE DELETE ON "{table}" FOR EACH ROW '
-                f"WHEN (OLD.date > current_date - interval '{years} years') "
+                f"WHEN ({recent}) "
                 f"EXECUTE FUNCTION attendance_refuse_retained_delete('{years}')",
             ]
     elif vendor == "sqlite":
@@ -66,12 +70,13 @@ def trigger_statements(vendor: str, years: int) -> list[str]:
                     f'CREATE TRIGGER "{name}" BEFORE {op} ON "{table}" BEGIN '
                     f"SELECT RAISE(ABORT, 'history rows are append-only: {op} on {table} refused'); END",
                 ]
-        for table in RETAINED_TABLES:
+        for table, columns in RETAINED_TABLES.items():
             name = f"retain_{table}"
+            recent = " OR ".join(f"OLD.{c} > date('now', '-{years} years')" for c in columns)
             statements += [
                 f'DROP TRIGGER IF EXISTS "{name}"',
                 f'CREATE TRIGGER "{name}" BEFORE DELETE ON "{table}" '
-                f"WHEN OLD.date > date('now', '-{years} years') BEGIN "
+                f"WHEN {recent} BEGIN "
                 f"SELECT RAISE(ABORT, 'register entries are kept for {years} years: delete on {table} refused'); END",
             ]
     return statements

@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .calendar import rebuild_school_days
+from .calendar import describe_non_school_day, rebuild_school_days
 from .models import (
     AcademicYear,
     Closure,
@@ -24,6 +25,7 @@ from .models import (
     RegisterTime,
     RegistrationGroup,
     School,
+    SchoolDay,
     Term,
 )
 from .services import Actor, MarkEntry, MarkValidationError, apply_closure, record_marks
@@ -47,16 +49,23 @@ class ImportRejected(Exception):
         super().__init__(f"{len(problems)} problem(s); nothing was imported")
 
 
-def parse_date(value: str, what: str) -> dt.date:
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(value, what: str) -> dt.date:
+    # Strictly YYYY-MM-DD: fromisoformat alone would also take 20250903 (or a JSON number).
+    text = value.strip() if isinstance(value, str) else ""
     try:
-        return dt.date.fromisoformat((value or "").strip())
+        if not ISO_DATE.fullmatch(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{what} '{value}' is not a date in the form YYYY-MM-DD") from None
 
 
-def parse_time(value: str, what: str) -> dt.time:
+def parse_time(value, what: str) -> dt.time:
     try:
-        return dt.time.fromisoformat((value or "").strip())
+        return dt.time.fromisoformat(str(value if value is not None else "").strip())
     except ValueError:
         raise ValueError(f"{what} '{value}' is not a time in the form HH:MM") from None
 
@@ -80,7 +89,12 @@ def save_if_changed(instance, values: dict, *, reason: str) -> bool:
         for key, value in values.items():
             setattr(instance, key, value)
         instance._change_reason = reason
-        instance.full_clean(validate_unique=False, validate_constraints=False)
+        try:
+            instance.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            # Name the record and the field, so the administrator knows which value to fix.
+            label = f"{instance._meta.verbose_name} {values.get('name') or getattr(instance, 'name', '')}".strip()
+            raise ValidationError(f"{label}: {_message(exc)}") from None
         instance.save()
     return changed
 
@@ -103,13 +117,32 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
     if phase and phase not in School.Phase.values:
         problem(f"phase '{phase}' is not one of {', '.join(School.Phase.values)}")
 
+    def items(key: str) -> list[dict]:
+        """The list under `key`, keeping only objects; anything else is reported."""
+        value = data.get(key) or []
+        if not isinstance(value, list):
+            problem(f"'{key}' should be a list")
+            return []
+        for i, item in enumerate(value, start=1):
+            if not isinstance(item, dict):
+                problem(f"{key}[{i}] should be an object, not {item!r}")
+        return [item if isinstance(item, dict) else {} for item in value]
+
     times = []
-    for time_phase, sessions in (data.get("register_times") or {}).items():
+    register_times = data.get("register_times") or {}
+    if not isinstance(register_times, dict):
+        problem("'register_times' should map 'primary'/'secondary' to their AM and PM times")
+        register_times = {}
+    for time_phase, sessions in register_times.items():
         if time_phase not in ("primary", "secondary"):
             problem(f"register_times: phase '{time_phase}' should be 'primary' or 'secondary'")
             continue
         for session, t in (sessions or {}).items():
             try:
+                if str(session).upper() not in ("AM", "PM"):
+                    raise ValueError(f"session '{session}' should be 'am' or 'pm'")
+                if not isinstance(t, dict):
+                    raise ValueError('give the times as {"opens": "08:50", "late_after": …, "closes": …}')
                 rt = RegisterTime(
                     phase=time_phase,
                     session=session.upper(),
@@ -122,8 +155,16 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
             except (ValueError, ValidationError) as exc:
                 problem(f"register_times {time_phase} {session}: {_message(exc)}")
 
+    # RULES.md: a register stays open no more than 30 minutes, "the same length for every session"
+    # (times already held for the school count too, unless this file replaces them).
+    held = RegisterTime.objects.filter(school__urn=str(data.get("urn") or "").strip())
+    lengths = {f"{rt.phase} {rt.session}": rt.open_minutes for rt in [*held, *times]}  # the file wins
+    if len(set(lengths.values())) > 1:
+        spans = ", ".join(f"{name} {minutes} minutes" for name, minutes in sorted(lengths.items()))
+        problem(f"register_times: every register must stay open for the same length of time ({spans})")
+
     terms = []
-    for i, term in enumerate(data.get("terms") or [], start=1):
+    for i, term in enumerate(items("terms"), start=1):
         try:
             start, end = parse_date(term.get("start"), "start"), parse_date(term.get("end"), "end")
             if end < start:
@@ -137,7 +178,7 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
             problem(f"terms '{name_a}' and '{name_b}' overlap")
 
     breaks = []
-    for i, item in enumerate(data.get("half_term_breaks") or [], start=1):
+    for i, item in enumerate(items("half_term_breaks"), start=1):
         try:
             start, end = parse_date(item.get("start"), "start"), parse_date(item.get("end"), "end")
             if end < start:
@@ -147,7 +188,7 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
             problem(f"half_term_breaks[{i}]: {exc}")
 
     closures = []
-    for i, item in enumerate(data.get("closures") or [], start=1):
+    for i, item in enumerate(items("closures"), start=1):
         try:
             day = parse_date(item.get("date"), "date")
             session = SCHOOL_SESSIONS.get(str(item.get("session", "both")).upper())
@@ -157,16 +198,16 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
             if kind not in Closure.Kind.values:
                 raise ValueError(f"kind '{kind}' should be 'closure' or 'inset'")
             years = item.get("year_groups") or []
-            if not all(isinstance(y, int) for y in years):
+            if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
                 raise ValueError("year_groups should be a list of year numbers, e.g. [5, 6]")
             if not str(item.get("reason") or "").strip():
                 raise ValueError("a reason is required")
-            closures.append((day, session, kind, item["reason"].strip(), sorted(years)))
+            closures.append((day, session, kind, str(item["reason"]).strip(), sorted(years)))
         except ValueError as exc:
             problem(f"closures[{i}]: {exc}")
 
     groups = []
-    for i, item in enumerate(data.get("groups") or [], start=1):
+    for i, item in enumerate(items("groups"), start=1):
         name = str(item.get("name") or "").strip()
         if not name:
             problem(f"groups[{i}]: a name is required")
@@ -185,6 +226,15 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
     if problems:
         raise ImportRejected(problems)
 
+    try:
+        return _write_school(data, phase, times, terms, breaks, closures, groups, actor)
+    except ValidationError as exc:
+        # A value the checks above let through but the model refuses (too long, badly formed):
+        # the transaction has rolled back, so report it like any other problem.
+        raise ImportRejected([ImportProblem(None, _message(exc))]) from None
+
+
+def _write_school(data, phase, times, terms, breaks, closures, groups, actor) -> School:
     reason = "imported from the school's data file"
     with transaction.atomic():
         school = School.objects.filter(urn=str(data["urn"])).first() or School(urn=str(data["urn"]))
@@ -242,15 +292,36 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
                 reason=reason,
             )
         rebuild_school_days(school)
+        # A planned closure closes sessions: one on a weekend, a bank holiday or in a holiday
+        # is a mistake in the file (raising here rolls the whole import back).
+        school_days = set(SchoolDay.objects.filter(school=school).values_list("date", flat=True))
+        off = [
+            ImportProblem(
+                None,
+                f"closures: {day:%d %b %Y} ({why}) is not a school day — "
+                f"{describe_non_school_day(school, day)} — so there is no session to close",
+            )
+            for day, _, kind, why, _ in closures
+            if kind == Closure.Kind.CLOSURE and day not in school_days
+        ]
+        if off:
+            raise ImportRejected(off)
         actor = actor or Actor(None, "School data import", "Data import")
         for closure in new_closures:
             if closure.kind == Closure.Kind.CLOSURE:
-                apply_closure(closure=closure, actor=actor)
+                try:
+                    apply_closure(closure=closure, actor=actor)
+                except MarkValidationError as exc:
+                    raise ImportRejected(
+                        [ImportProblem(None, f"closure on {closure.date:%d %b %Y}: {p}") for p in exc.problems]
+                    ) from None
     return school
 
 
 def _message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
         return " ".join(exc.messages)
     return str(exc)
 
@@ -322,27 +393,27 @@ def import_pupils(*, school: School, text: str) -> dict:
             if leaving and leaving < admission:
                 raise ValueError(f"leaving_date {leaving} is before admission_date {admission}")
             birth = parse_date(row["date_of_birth"], "date_of_birth")
-            parsed.append(
-                (
-                    upn,
-                    {
-                        "legal_surname": row["legal_surname"].strip(),
-                        "legal_forename": row["legal_forename"].strip(),
-                        "preferred_forename": (row["preferred_forename"] or "").strip(),
-                        "date_of_birth": birth,
-                        "sex": sex,
-                        "year": year,
-                        "group": groups.get(group_name),
-                        "fsm": parse_bool(row["fsm"], "fsm"),
-                        "sen": sen,
-                        "eal": parse_bool(row["eal"], "eal"),
-                        "looked_after": parse_bool(row["looked_after"], "looked_after"),
-                        "ethnicity": (row["ethnicity"] or "").strip().upper(),
-                    },
-                    admission,
-                    leaving,
+            values = {
+                "legal_surname": row["legal_surname"].strip(),
+                "legal_forename": row["legal_forename"].strip(),
+                "preferred_forename": (row["preferred_forename"] or "").strip(),
+                "date_of_birth": birth,
+                "sex": sex,
+                "year": year,
+                "group": groups.get(group_name),
+                "fsm": parse_bool(row["fsm"], "fsm"),
+                "sen": sen,
+                "eal": parse_bool(row["eal"], "eal"),
+                "looked_after": parse_bool(row["looked_after"], "looked_after"),
+                "ethnicity": (row["ethnicity"] or "").strip().upper(),
+            }
+            try:
+                Pupil(school=school, upn=upn, **values).full_clean(
+                    exclude=["school", "group"], validate_unique=False, validate_constraints=False
                 )
-            )
+            except ValidationError as exc:
+                raise ValueError(_message(exc)) from None
+            parsed.append((upn, values, admission, leaving))
         except ValueError as exc:
             problems.append(ImportProblem(line, str(exc)))
     if problems:

@@ -177,7 +177,9 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
         closures[closure.date].append(closure)
     existing = {
         (m.pupil_id, m.date, m.session): m
-        for m in Mark.objects.select_for_update()
+        # Lock only the marks: a plain FOR UPDATE would also lock the joined code rows, so every
+        # register writing `/` at 08:50 would queue behind the others on PostgreSQL.
+        for m in Mark.objects.select_for_update(of=("self",))
         .filter(school=school, pupil_id__in=pupils, date__in=dates)
         .select_related("code")
     }
@@ -328,9 +330,18 @@ def _roll_hint(enrolments: list[Enrolment]) -> str:
 
 
 def mark_register_taken(*, register: Register, actor: Actor, now=None, on_behalf_of: Staff | None = None) -> Register:
-    """Record that a register was taken (audited with the register's own history)."""
+    """Record that a register was taken (audited with the register's own history). The row is
+    locked first, so two devices finishing the same register at once record it taken once."""
     now = now or timezone.now()
-    if register.state == Register.State.NOT_TAKEN:
+    with transaction.atomic():
+        current = Register.objects.select_for_update().get(pk=register.pk)
+        if current.state != Register.State.NOT_TAKEN:
+            register.state, register.taken_by_id, register.taken_at = (
+                current.state,
+                current.taken_by_id,
+                current.taken_at,
+            )
+            return register
         register.state = Register.State.TAKEN
         register.taken_by = actor.user
         register.taken_at = now

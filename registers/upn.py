@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 
 LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # 23 letters: no I, O or S
+DIGITS = "0123456789"  # ASCII only: str.isdigit() also accepts "²" and "٣"
 
 
 def check_letter(body: str) -> str:
@@ -11,7 +12,7 @@ def check_letter(body: str) -> str:
         raise ValueError("A UPN body is 12 characters")
     total = 0
     for position, char in enumerate(body, start=2):
-        if char.isdigit():
+        if char in DIGITS:
             value = int(char)
         elif position == 13 and char in LETTERS:
             value = LETTERS.index(char)
@@ -28,7 +29,7 @@ def upn_problem(upn: str) -> str | None:
     if upn[0] not in LETTERS:
         return f"UPN {upn!r} must start with a check letter (A–Z, not I, O or S)."
     body = upn[1:]
-    if not body[:11].isdigit() or not (body[11].isdigit() or body[11] in LETTERS):
+    if not all(c in DIGITS for c in body[:11]) or body[11] not in DIGITS + LETTERS:
         return f"UPN {upn!r}: characters 2–12 must be digits and the last a digit or letter."
     expected = check_letter(body)
     if upn[0] != expected:

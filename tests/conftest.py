@@ -13,6 +13,21 @@ def _plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Tasks run in-process in tests, as in the demo, whatever broker is configured; tests
+    marked `celery` exercise a real worker on Redis instead."""
+    if request.node.get_closest_marker("celery"):
+        yield
+        return
+    from attendance_site.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def school(db):
     return make_school()

@@ -23,6 +23,8 @@ class Command(FlushCommand):
         try:
             return super().handle(**options)
         finally:
+            # post_migrate after the flush may already have reinstalled them: replace, don't duplicate
             with connection.cursor() as cursor:
-                for _, sql in triggers:
+                for name, sql in triggers:
+                    cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
                     cursor.execute(sql)

@@ -1,0 +1,41 @@
+"""Who may see the officer's dashboard, work alerts and cases, edit the policy and record legal
+steps (django-rules; the office team's predicates come from registers.rules)."""
+
+import rules
+
+from registers.models import Staff
+from registers.rules import _school_id, is_office_team, is_superuser, staff_of
+
+P = Staff.Position
+CASEWORKERS = {
+    P.ATTENDANCE_OFFICER,
+    P.SENIOR_ATTENDANCE_CHAMPION,
+    P.HEADTEACHER,
+    P.DSL,
+    P.HEAD_OF_YEAR,
+}
+POLICY_EDITORS = {P.SENIOR_ATTENDANCE_CHAMPION, P.HEADTEACHER, P.DATA_MANAGER}
+LEGAL_DECIDERS = {P.HEADTEACHER, P.SENIOR_ATTENDANCE_CHAMPION}
+
+
+def _position_predicate(positions, name):
+    @rules.predicate(name=name)
+    def predicate(user, obj=None):
+        staff = staff_of(user)
+        if staff is None or staff.position not in positions:
+            return False
+        return obj is None or _school_id(obj) == staff.school_id
+
+    return predicate
+
+
+is_caseworker = _position_predicate(CASEWORKERS, "is_caseworker")
+is_policy_editor = _position_predicate(POLICY_EDITORS, "is_policy_editor")
+is_legal_decider = _position_predicate(LEGAL_DECIDERS, "is_legal_decider")
+
+# The dashboard: the office team (they see missing registers and unexplained absences too).
+rules.add_perm("interventions.view_dashboard", is_office_team | is_superuser)
+# Alerts and cases: the attendance officer and senior staff.
+rules.add_perm("interventions.work_cases", is_caseworker | is_superuser)
+rules.add_perm("interventions.edit_policy", is_policy_editor | is_superuser)
+rules.add_perm("interventions.record_legal_step", is_legal_decider | is_superuser)
