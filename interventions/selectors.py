@@ -12,19 +12,15 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 
 from registers.calendar import academic_year_for
 from registers.models import (
-    AM,
-    PM,
     AttendanceCode,
-    Enrolment,
     Mark,
     Pupil,
     Register,
-    RegisterTime,
     RegistrationGroup,
     School,
     SchoolDay,
 )
-from registers.selectors import counted_marks
+from registers.selectors import counted_marks, registers_past_late_time
 
 from .models import Action, Alert, Case, MonitoringPeriod, PenaltyNoticeMark
 
@@ -147,29 +143,17 @@ def missing_registers(*, school: School, now: dt.datetime, filters: Filters) -> 
     a register row that does not exist yet has not been taken either."""
     from django.utils import timezone
 
-    local = timezone.localtime(now)
-    today = local.date()
-    times = {(t.phase, t.session): t for t in RegisterTime.objects.filter(school=school)}
-    on_roll = Enrolment.objects.filter(pupil__group_id=OuterRef("pk"), admission_date__lte=today).filter(
-        Q(leaving_date__isnull=True) | Q(leaving_date__gte=today)
-    )
-    groups = RegistrationGroup.objects.filter(school=school).filter(Exists(on_roll)).order_by("year", "name")
-    if filters.year is not None:
-        groups = groups.filter(year=filters.year)
+    today = timezone.localtime(now).date()
     taken = set(
         Register.objects.filter(school=school, date=today)
         .exclude(state=Register.State.NOT_TAKEN)
         .values_list("group_id", "session")
     )
-    out = []
-    for group in groups:
-        for session in (AM, PM):
-            rt = times.get((group.phase, session))
-            if rt is None or (group.pk, session) in taken:
-                continue
-            if local.time() > rt.late_after:
-                out.append(MissingRegister(group, session, rt.late_after, rt.closes))
-    return out
+    return [
+        MissingRegister(group, session, rt.late_after, rt.closes)
+        for group, session, rt in registers_past_late_time(school=school, now=now, year=filters.year)
+        if (group.pk, session) not in taken
+    ]
 
 
 def dashboard(*, school: School, today: dt.date, now: dt.datetime, filters: Filters | None = None) -> Dashboard:

@@ -45,6 +45,7 @@ from .models import (
 from .notifications import mark_read, send_register_reminder, unread_for
 from .register_forms import LateArrivalForm, parse_register_post
 from .rules import is_office_team, staff_of
+from .selectors import registers_past_late_time
 from .services import Actor, MarkEntry, MarkValidationError, mark_register_taken, record_marks
 
 CAT = AttendanceCode.Category
@@ -693,31 +694,16 @@ def missing_registers(school, now) -> list[MissingRegister]:
     """Every register of today not taken by its late time (groups with pupils on roll),
     creating the day's registers as needed."""
     today_ = timezone.localtime(now).date()
-    if not SchoolDay.objects.filter(school=school, date=today_).exists():
-        return []
-    times = {(t.phase, t.session): t for t in RegisterTime.objects.filter(school=school)}
-    on_roll = Enrolment.objects.filter(pupil__group_id=OuterRef("pk"), admission_date__lte=today_).filter(
-        Q(leaving_date__isnull=True) | Q(leaving_date__gte=today_)
-    )
-    groups = list(
-        RegistrationGroup.objects.filter(school=school)
-        .filter(Exists(on_roll))
-        .prefetch_related("teachers__user")
-        .order_by("year", "name")
-    )
-    due = []
-    for group in groups:
-        for session in (AM, PM):
-            rt = times.get((group.phase, session))
-            if rt is not None and now > timing.late_at(rt, today_):
-                due.append((group, today_, session))
+    past_late = registers_past_late_time(school=school, now=now)
+    times = {(group.pk, session): rt for group, session, rt in past_late}
+    due = [(group, today_, session) for group, session, _ in past_late]
     registers = _ensure_registers(school, due, None)
     result = []
     for group, day, session in due:
         register = registers[(group.pk, day, session)]
         if register.state != Register.State.NOT_TAKEN:
             continue
-        rt = times[(group.phase, session)]
+        rt = times[(group.pk, session)]
         result.append(
             MissingRegister(
                 register=register,

@@ -243,3 +243,31 @@ def amended_marks_history(*, pupil, date_from: dt.date, date_to: dt.date):
         .select_related("code")
         .order_by("date", "session", "history_date", "history_id")
     )
+
+
+def registers_past_late_time(*, school, now: dt.datetime, year: int | None = None) -> list[tuple]:
+    """Today's registers whose late time has passed, as (group, session, register times), for
+    every group with pupils on roll today, taken or not. The office's missing-registers page
+    and the attendance officer's dashboard both start from this list."""
+    from django.utils import timezone
+
+    from . import timing
+    from .models import AM, PM, RegisterTime, RegistrationGroup
+
+    today = timezone.localtime(now).date()
+    if not SchoolDay.objects.filter(school=school, date=today).exists():
+        return []
+    times = {(t.phase, t.session): t for t in RegisterTime.objects.filter(school=school)}
+    enrolled = Enrolment.objects.filter(pupil__group_id=OuterRef("pk"), admission_date__lte=today).filter(
+        Q(leaving_date__isnull=True) | Q(leaving_date__gte=today)
+    )
+    groups = RegistrationGroup.objects.filter(school=school).filter(Exists(enrolled))
+    if year is not None:
+        groups = groups.filter(year=year)
+    due = []
+    for group in groups.prefetch_related("teachers__user").order_by("year", "name"):
+        for session in (AM, PM):
+            register_times = times.get((group.phase, session))
+            if register_times is not None and now > timing.late_at(register_times, today):
+                due.append((group, session, register_times))
+    return due
