@@ -28,6 +28,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None, help="seed for the synthetic schools")
     parser.add_argument("--skip-register", action="store_true", help="leave out the register figures")
     parser.add_argument("--skip-peak", action="store_true", help="leave out the morning peak (bench.peak)")
+    parser.add_argument(
+        "--skip-leaders", action="store_true", help="leave out the dashboard, policy checks and governors' PDF"
+    )
     parser.add_argument("--json", type=Path, default=JSON_PATH, help=f"where to write the table (default {JSON_PATH})")
     return parser.parse_args(argv)
 
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     setup_django()
 
-    from bench import DATA_VERSION, SEED, register_figures, statistics_figures
+    from bench import DATA_VERSION, SEED, leaders_figures, register_figures, statistics_figures
     from bench.report import Row, render, write_json
     from bench.synthetic import ensure_school
 
@@ -134,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         size_rows, data = statistics_figures.run(pupils, meta, runs=args.stat_runs, log=log)
         rows += size_rows
         measured.append(data)
+        if pupils == sizes[0] and not args.skip_leaders:
+            log(f"leaders' figures, {pupils:,} pupils:")
+            rows += leaders_figures.run(pupils, meta, log=log)
     if len(measured) >= 2:
         rows.append(statistics_figures.growth_row(measured[0], measured[-1]))
     if not args.skip_peak:

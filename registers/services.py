@@ -167,10 +167,15 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
     pupil_ids = {e.pupil_id for e in entries}
     dates = {e.date for e in entries}
 
-    pupils = {p.id: p for p in Pupil.objects.filter(school=school, id__in=pupil_ids)}
+    # Pupils come with their enrolments in one query; only a pupil with no enrolment at all
+    # (an error to report) needs a second look.
+    pupils: dict[int, Pupil] = {}
     enrolments: dict[int, list[Enrolment]] = defaultdict(list)
-    for enrolment in Enrolment.objects.filter(pupil_id__in=pupils):
+    for enrolment in Enrolment.objects.filter(pupil__school=school, pupil_id__in=pupil_ids).select_related("pupil"):
+        pupils[enrolment.pupil_id] = enrolment.pupil
         enrolments[enrolment.pupil_id].append(enrolment)
+    if unseen := pupil_ids - pupils.keys():
+        pupils.update({p.id: p for p in Pupil.objects.filter(school=school, id__in=unseen)})
     school_days = set(SchoolDay.objects.filter(school=school, date__in=dates).values_list("date", flat=True))
     closures: dict[dt.date, list[Closure]] = defaultdict(list)
     for closure in Closure.objects.filter(school=school, date__in=dates, kind=Closure.Kind.CLOSURE):
