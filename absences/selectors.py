@@ -456,3 +456,14 @@ def counted_absence_marks(school, pupil, start, end):
     return counted_marks(school=school, date_from=start, date_to=end, pupils=[pupil.pk]).filter(
         code__category__in=(CAT.AUTHORISED, CAT.UNAUTHORISED)
     )
+
+
+def reported_pupil_ids(*, school, day: dt.date, session: str) -> set[int]:
+    """Pupils whose parent/carer has reported an absence covering this session (waiting,
+    queried or accepted — not declined): the office does not need to chase them first."""
+    from .models import AbsenceReport
+
+    reports = AbsenceReport.objects.filter(school=school, start_date__lte=day, end_date__gte=day).exclude(
+        status=AbsenceReport.Status.DECLINED
+    )
+    return {report.pupil_id for report in reports if report.covers(day, session)}

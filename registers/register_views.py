@@ -815,9 +815,11 @@ def office_today(request):
         .filter(code__code__in=("N", "O", "G", "U"))
         .order_by("code__code", "pupil__group__name", "pupil__legal_surname")
     )
-    # Parent/carer absence reports do not exist yet (another issue). Until they do, "absent
-    # with no parent report" is every pupil with an unauthorised absence code (N, O, G or U)
-    # this session: the list the first-day calls start from.
+    # "Absent with no parent report": an unexplained absence code (N, O, G or U) this session
+    # and no report from a parent/carer covering it — the list the first-day calls start from.
+    from absences.selectors import reported_pupil_ids
+
+    reported = reported_pupil_ids(school=school, day=day, session=session)
     context = {
         "day": day,
         "session": session,
@@ -825,7 +827,7 @@ def office_today(request):
         "years": sorted(years.values(), key=lambda y: y["year"]),
         "totals": totals,
         "n_pupils": [m for m in absences if m.code.code == "N"],
-        "no_report": absences,
+        "no_report": [m for m in absences if m.pupil_id not in reported],
         "now": timezone.localtime(now),
     }
     return render(request, "registers/office_today.html", context)
