@@ -522,6 +522,30 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
                 now=dt.datetime.combine(day + dt.timedelta(days=1), dt.time(10, 15), tzinfo=LONDON),
             )
             amended += 1
+    # A parent/carer with two children at the school, who can sign in to the parent portal.
+    parent = user("parent", "Grace", "Okafor")
+    parent.email = "grace.okafor@example.com"
+    parent.save()
+    siblings = [p for p, _, e in created_pupils if e.leaving_date is None and e.admission_date <= today]
+    siblings = [siblings[0], next(p for p in siblings if p.year != siblings[0].year)]
+    for child in siblings:
+        child.legal_surname = "Okafor"
+        child._change_reason = "demo school: siblings"
+        child.save()
+        contact = child.contacts.order_by("priority").first()
+        contact.forename, contact.surname, contact.title, contact.relationship = "Grace", "Okafor", "Mrs", "Mother"
+        contact.email, contact.user, contact.parental_responsibility = parent.email, parent, True
+        contact.save()
+
+    # The school's attendance policy (preset A, a primary trust) and this morning's checks,
+    # so the attendance officer's dashboard has alerts to work.
+    from interventions.checks import run_checks
+    from interventions.services import load_policy_preset
+
+    load_policy_preset(school=school, preset="A")
+    if marked_days:
+        run_checks(school=school, on=marked_days[-1].date)
+
     log(
         f"Demo school: {school.name}, {len(created_pupils)} pupils in {len(groups)} classes, "
         f"{marks} marks over {len(marked_days)} school days, {amended} office amendments."

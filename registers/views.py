@@ -113,6 +113,8 @@ def home(request):
         if today_url:
             return redirect(today_url)
         return teacher_home(request, staff)
+    if staff.position == staff.Position.ATTENDANCE_OFFICER:
+        return redirect("interventions:dashboard")  # they work from one dashboard
     if staff.position in OFFICE_TEAM:
         return office_home(request, staff)
     if staff.position in AGGREGATE_ONLY:

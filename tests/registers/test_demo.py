@@ -34,6 +34,15 @@ def test_demo_school_is_realistic_and_audited(db):
     assert 92 < figures.attendance_percent < 98.5
     rows = attendance_statistics(school=school, date_from=dt.date(2026, 4, 1), date_to=today)
     assert 0 < sum(r.figures.persistent for r in rows) < len(rows) / 3
+    # a parent of two children can sign in; the policy is loaded and its checks have run
+    from django.contrib.auth import get_user_model
+
+    from interventions.models import Alert, Policy
+
+    parent = get_user_model().objects.get(username="parent")
+    assert parent.contacts.values("pupil").distinct().count() == 2
+    assert Policy.objects.filter(school=school, active=True).exists()
+    assert Alert.objects.filter(school=school).exists()
 
 
 def test_seed_demo_if_empty_leaves_existing_data(school, capsys):

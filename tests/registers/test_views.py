@@ -460,3 +460,9 @@ def test_nothing_kept_for_six_years_can_be_deleted_in_the_admin(admin_client_, s
     assert "enrolments-0-DELETE" not in change
     group_page = text_of(admin_client_.get(reverse("admin:registers_registrationgroup_change", args=[pupil.group_id])))
     assert "selectfilter" in group_page.lower()
+
+
+def test_attendance_officer_lands_on_the_dashboard(client, school):
+    officer = member(school, P.ATTENDANCE_OFFICER)
+    response = signed_in(client, officer.user).get(reverse("home"))
+    assert response.status_code == 302 and response.url == reverse("interventions:dashboard")

@@ -19,6 +19,10 @@ class Command(BaseCommand):
             if member and position not in seen:
                 seen.add(position)
                 lines.append(f"  {member.get_position_display():<30} {member.user.username:<12} {DEMO_PASSWORD}")
+        from django.contrib.auth import get_user_model
+
+        if get_user_model().objects.filter(username="parent", contacts__isnull=False).exists():
+            lines.append(f"  {'Parent/carer (two children)':<30} {'parent':<12} {DEMO_PASSWORD}")
         if not lines:
             self.stdout.write("No demo users: run `python manage.py seed_demo` first.")
             return
