@@ -24,10 +24,6 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def locmem_email(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PRIVATE_ROOT = tmp_path / "private"
     cache.clear()

@@ -19,10 +19,6 @@ def test_schema_is_valid_and_committed(tmp_path):
 
 
 def test_docs_are_served_without_a_cdn_or_inline_script(client, settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     page = client.get("/api/docs/")
     assert page.status_code == 200
     html = page.content.decode()

@@ -11,14 +11,6 @@ from registers.models import Pupil
 from tests.e2e.conftest import login, screenshot
 
 
-@pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def demo(db):
     """A smaller demo school (same patterns as `seed_demo`), marked to early October."""

@@ -14,14 +14,6 @@ from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 P = Staff.Position
 
 
-@pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def story(school):
     StaffFactory(

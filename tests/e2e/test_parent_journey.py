@@ -21,11 +21,7 @@ LONDON = zoneinfo.ZoneInfo("Europe/London")
 
 
 @pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def mail_kept_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 

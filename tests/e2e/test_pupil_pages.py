@@ -14,14 +14,6 @@ PASSWORD = "correct horse battery"
 WEEK = ["/", "\\", "/", "\\", "I", "I", "/", "\\", "O", "L"]
 
 
-@pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def story(school):
     """A class with a few weeks of marks up to today, and one mark amended by the office."""

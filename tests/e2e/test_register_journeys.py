@@ -28,11 +28,7 @@ def clock(hour, minute):
 
 
 @pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def quick_office_refresh(settings):
     settings.REGISTERS_OFFICE_POLL_SECONDS = 2
 
 

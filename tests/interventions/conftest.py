@@ -21,12 +21,3 @@ def officer(school):
 @pytest.fixture
 def head(school):
     return StaffFactory(school=school, position="headteacher", user__username="head")
-
-
-@pytest.fixture(autouse=True)
-def plain_static(settings):
-    """DEBUG is off in tests, so the manifest storage would want `collectstatic` first."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }

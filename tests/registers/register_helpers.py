@@ -71,11 +71,3 @@ def login(client, username):
 
     client.force_login(get_user_model().objects.get(username=username))
     return client
-
-
-PLAIN_STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-
-
-def use_plain_static(settings):
-    """The manifest storage needs `collectstatic`; the tests serve static files as they are."""
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": PLAIN_STATIC}

@@ -17,16 +17,10 @@ from tests.registers.register_helpers import (
     make_pupils,
     make_teacher,
     register_for,
-    use_plain_static,
     year3,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _static(settings):
-    use_plain_static(settings)
 
 
 @pytest.fixture

@@ -22,15 +22,6 @@ TODAY = D(2026, 11, 23)  # a Monday in the autumn term of 2026/27
 
 
 @pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    # DEBUG is off in tests, so the manifest storage would want `collectstatic` first.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
 def pinned_today(time_machine):
     time_machine.move_to(dt.datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/London")), tick=False)
 
