@@ -60,9 +60,9 @@ from .services import (
     MarkEntry,
     MarkProblem,
     MarkValidationError,
-    mark_register_taken,
     normalise_symbol,
     record_marks,
+    take_register_if_complete,
 )
 
 SMALL_GROUP = 5  # aggregates of fewer pupils are suppressed for governors and trust leaders
@@ -776,9 +776,9 @@ class RegisterView(APIView):
             if problems:
                 raise refused(problems)
             marked = {p.pk for p, m in rows if m is not None} | {e.pupil_id for e in entries}
-            if all(p.pk in marked for p, _ in rows) and saved.state == Register.State.NOT_TAKEN:
-                on_behalf_of = None if teacher else group.teachers.order_by("pk").first()
-                mark_register_taken(register=saved, actor=actor, now=now, on_behalf_of=on_behalf_of)
+            take_register_if_complete(
+                register=saved, roll=[p.pk for p, _ in rows], marked=marked, actor=actor, now=now, by_teacher=teacher
+            )
         rows = self._rows(group, day, register.session)
         data = {
             "created": len(result.created),

@@ -46,7 +46,7 @@ from .notifications import mark_read, send_register_reminder, unread_for
 from .register_forms import LateArrivalForm, parse_register_post
 from .rules import is_office_team, staff_of
 from .selectors import registers_past_late_time
-from .services import Actor, MarkEntry, MarkValidationError, mark_register_taken, record_marks
+from .services import Actor, MarkEntry, MarkValidationError, record_marks, take_register_if_complete
 
 CAT = AttendanceCode.Category
 STRIP_SESSIONS = 10
@@ -483,7 +483,7 @@ def _submit(request, register, staff, teacher, times, now):
         source = Mark.Source.OFFICE
     actor = _actor(request.user, staff)
     marked = {p.pk for p in roll if p.mark_id} | {e.pupil_id for e in entries}
-    missing = [p for p in roll if p.pk not in marked]
+    missing = [p for p in roll if p.pk not in marked]  # for the message after saving
     try:
         # The marks and "register taken" are saved together or not at all (one commit).
         with transaction.atomic():
@@ -496,9 +496,9 @@ def _submit(request, register, staff, teacher, times, now):
                 register=register,
                 now=now,
             )
-            if not missing and register.state == Register.State.NOT_TAKEN:
-                on_behalf_of = None if teacher else register.group.teachers.order_by("pk").first()
-                mark_register_taken(register=register, actor=actor, now=now, on_behalf_of=on_behalf_of)
+            take_register_if_complete(
+                register=register, roll=[p.pk for p in roll], marked=marked, actor=actor, now=now, by_teacher=teacher
+            )
     except MarkValidationError as error:
         return _after_validation_error(request, register, times, now, teacher, submitted, error)
     _report(request, register, roll, entries, result, missing, became_u, closes=times.closes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -357,6 +358,20 @@ def mark_register_taken(*, register: Register, actor: Actor, now=None, on_behalf
         )
         register.save()
     return register
+
+
+def take_register_if_complete(
+    *, register: Register, roll: Iterable[int], marked: Iterable[int], actor: Actor, now=None, by_teacher: bool
+) -> bool:
+    """The rule for when a register counts as taken: every pupil on its roll has a mark. Someone
+    other than the class teacher (the office, an API client) takes it on the first teacher's behalf.
+    Called inside the transaction that wrote the marks, so marks and "taken" commit together."""
+    marked = set(marked)
+    if register.state != Register.State.NOT_TAKEN or any(pid not in marked for pid in roll):
+        return False
+    on_behalf_of = None if by_teacher else register.group.teachers.order_by("pk").first()
+    mark_register_taken(register=register, actor=actor, now=now, on_behalf_of=on_behalf_of)
+    return True
 
 
 def apply_closure(*, closure: Closure, actor: Actor) -> WriteResult:

@@ -366,3 +366,41 @@ def test_row_locks_cover_only_the_marks(school):
         write(school, [entry(pupil, MON, "AM", "/")])
     [locking] = [q["sql"] for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
     assert locking.endswith('FOR UPDATE OF "registers_mark"')
+
+
+# --- a register is taken when every pupil on its roll has a mark -------------------------------
+
+
+def _group_register(school, teacher):
+    from registers.models import Register, RegistrationGroup
+
+    group = RegistrationGroup.objects.filter(school=school).first()
+    group.teachers.add(teacher)
+    return Register.objects.create(school=school, group=group, date=MON, session="AM")
+
+
+def test_register_not_taken_while_a_pupil_on_roll_has_no_mark(school, teacher_actor):
+    from registers.services import take_register_if_complete
+
+    register = _group_register(school, StaffFactory(school=school))
+    assert not take_register_if_complete(
+        register=register, roll=[1, 2, 3], marked={1, 2}, actor=teacher_actor, by_teacher=True
+    )
+    register.refresh_from_db()
+    assert register.state == register.State.NOT_TAKEN
+
+
+def test_office_takes_a_complete_register_on_the_first_teachers_behalf(school, officer_actor):
+    from registers.services import take_register_if_complete
+
+    teacher = StaffFactory(school=school)
+    register = _group_register(school, teacher)
+    assert take_register_if_complete(
+        register=register, roll=[1, 2], marked={1, 2, 9}, actor=officer_actor, by_teacher=False
+    )
+    register.refresh_from_db()
+    assert (register.state, register.taken_on_behalf_of) == (register.State.TAKEN, teacher)
+    # Taken once: a second device finishing the same register changes nothing.
+    assert not take_register_if_complete(
+        register=register, roll=[1, 2], marked={1, 2}, actor=officer_actor, by_teacher=False
+    )
