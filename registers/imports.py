@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -416,8 +417,9 @@ def import_pupils(*, school: School, text: str) -> dict:
             parsed.append((upn, values, admission, leaving))
         except ValueError as exc:
             problems.append(ImportProblem(line, str(exc)))
+    problems += _overlapping_enrolments(school, parsed, seen)
     if problems:
-        raise ImportRejected(problems)
+        raise ImportRejected(sorted(problems, key=lambda p: p.line))
 
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     reason = "imported from the school's pupil file"
@@ -433,6 +435,35 @@ def import_pupils(*, school: School, text: str) -> dict:
             )
             counts["created" if is_new else "updated" if changed else "unchanged"] += 1
     return counts
+
+
+def _overlapping_enrolments(school, parsed, lines) -> list[ImportProblem]:
+    """A known pupil given a different admission date would be on roll twice over the same days.
+    It may be a correction or a return to the school; the file cannot say which, so the row is
+    refused with what to do rather than guessed."""
+    current = defaultdict(list)
+    for e in Enrolment.objects.filter(pupil__school=school, pupil__upn__in=lines).select_related("pupil"):
+        current[e.pupil.upn].append(e)
+    problems = []
+    for upn, _values, admission, leaving in parsed:
+        for e in current.get(upn, []):
+            if e.admission_date == admission:
+                continue
+            starts_before_end = e.leaving_date is None or admission <= e.leaving_date
+            ends_after_start = leaving is None or leaving >= e.admission_date
+            if starts_before_end and ends_after_start:
+                until = f"to {e.leaving_date:%d/%m/%Y}" if e.leaving_date else "with no leaving date"
+                problems.append(
+                    ImportProblem(
+                        lines[upn],
+                        f"UPN {upn} is already on roll from {e.admission_date:%d/%m/%Y} {until}; admission on "
+                        f"{admission:%d/%m/%Y} would put them on roll twice. If they left and came back, record "
+                        "the leaving date on the earlier enrolment first; if the date is a correction, correct "
+                        "it on the pupil's record.",
+                    )
+                )
+                break
+    return problems
 
 
 # --- marks -------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from .models import (
     Register,
     SchoolDay,
     Staff,
+    SubReason,
 )
 
 CLOSURE_CODE = "#"
@@ -190,6 +191,10 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
         .select_related("code")
     }
 
+    # Only batches that name a sub-reason pay for this query.
+    sub_reason_ids = {e.sub_reason_id for e in entries if e.sub_reason_id is not None}
+    sub_reasons = {r.pk: r for r in SubReason.objects.filter(pk__in=sub_reason_ids)} if sub_reason_ids else {}
+
     seen: set[tuple] = set()
     to_create: list[Mark] = []
     to_amend: list[Mark] = []
@@ -231,6 +236,17 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
         if symbol == CLOSURE_CODE and not closed:
             refuse(f"{who}, {when}: # is for planned closures; record the closure in the calendar first.")
             continue
+        if entry.sub_reason_id is not None:
+            sub_reason = sub_reasons.get(entry.sub_reason_id)
+            if sub_reason is None or sub_reason.school_id != school.pk:
+                refuse(f"{who}, {when}: that sub-reason is not one of {school.name}'s.")
+                continue
+            if sub_reason.code != symbol:
+                refuse(
+                    f"{who}, {when}: the sub-reason '{sub_reason.label}' belongs under code {sub_reason.code}, "
+                    f"not {symbol}."
+                )
+                continue
         minutes = entry.minutes_late
         if minutes is not None and symbol not in LATE_CODES:
             minutes = None  # minutes late belong only to L and U

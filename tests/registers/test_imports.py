@@ -207,6 +207,29 @@ def test_import_pupils_updates_a_leaving_date(school, pupils):
     assert pupils[upn(1)].enrolments.get().leaving_date == D(2026, 3, 27)
 
 
+def test_a_second_admission_overlapping_the_current_enrolment_is_refused(school, pupils):
+    """Pupil 1 has been on roll since 1 Sept 2025 with no leaving date: a row admitting them again
+    in January would put them on roll twice. Nothing is written and the line says what to do."""
+    before = history_counts()
+    with pytest.raises(ImportRejected) as exc:
+        import_pupils(
+            school=school,
+            text=pupils_csv(pupil_row(2, admission_date="2026-01-12"), pupil_row(1, admission_date="2026-01-05")),
+        )
+    [problem] = exc.value.problems
+    assert problem.line == 3
+    assert "already on roll from 01/09/2025 with no leaving date" in problem.message
+    assert "record the leaving date on the earlier enrolment first" in problem.message
+    assert pupils[upn(1)].enrolments.count() == 1 and history_counts() == before
+
+
+def test_a_leaver_returning_after_their_leaving_date_gets_a_second_enrolment(school, pupils):
+    """Pupil 3 left on 19 Dec 2025 and comes back after Easter: two enrolments, no overlap."""
+    import_pupils(school=school, text=pupils_csv(pupil_row(3, admission_date="2026-04-20")))
+    periods = [(e.admission_date, e.leaving_date) for e in pupils[upn(3)].enrolments.order_by("admission_date")]
+    assert periods == [(D(2025, 9, 1), D(2025, 12, 19)), (D(2026, 4, 20), None)]
+
+
 @pytest.mark.parametrize(
     "bad_row, message",
     [

@@ -404,3 +404,20 @@ def test_office_takes_a_complete_register_on_the_first_teachers_behalf(school, o
     assert not take_register_if_complete(
         register=register, roll=[1, 2], marked={1, 2}, actor=officer_actor, by_teacher=False
     )
+
+
+# --- sub-reasons --------------------------------------------------------------------------------
+
+
+def test_sub_reason_must_be_the_schools_own_and_under_the_marks_code(school):
+    from registers.models import SubReason
+
+    pupil = PupilFactory(school=school)
+    bereavement = SubReason.objects.create(school=school, code="C", label="Bereavement")
+    elsewhere = SubReason.objects.create(school=make_school(urn="140001"), code="C", label="Bereavement")
+    [wrong_code] = refused(school, [entry(pupil, MON, "AM", "I", sub_reason_id=bereavement.pk)])
+    assert "belongs under code C, not I" in wrong_code
+    [foreign] = refused(school, [entry(pupil, MON, "AM", "C", sub_reason_id=elsewhere.pk)])
+    assert "not one of" in foreign
+    write(school, [entry(pupil, MON, "AM", "c", sub_reason_id=bereavement.pk)])
+    assert Mark.objects.get(pupil=pupil, date=MON, session="AM").sub_reason == bereavement
