@@ -6,6 +6,7 @@ register service, which records the reason, name and position of every change â€
 nothing that must be kept for six years (pupils, enrolments, registers, marks) can be
 deleted."""
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
@@ -85,8 +86,26 @@ class SchoolAdmin(HistoryAdmin):
     search_fields = ["name", "urn"]
 
 
+class RegisterTimeForm(forms.ModelForm):
+    class Meta:
+        model = RegisterTime
+        fields = ["school", "phase", "session", "opens", "late_after", "closes"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if all(cleaned.get(f) for f in ("school", "phase", "session", "opens", "closes")):
+            edited = RegisterTime(**{f: cleaned[f] for f in ("school", "phase", "session", "opens", "closes")})
+            others = RegisterTime.objects.filter(school=cleaned["school"]).exclude(
+                phase=cleaned["phase"], session=cleaned["session"]
+            )
+            if problem := RegisterTime.unequal_lengths([*others, edited]):
+                raise forms.ValidationError(problem[0].upper() + problem[1:] + ".")
+        return cleaned
+
+
 @admin.register(RegisterTime)
 class RegisterTimeAdmin(HistoryAdmin):
+    form = RegisterTimeForm
     list_display = ["school", "phase", "session", "opens", "late_after", "closes"]
     list_filter = ["school", "phase", "session"]
 

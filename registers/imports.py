@@ -159,10 +159,10 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
     # RULES.md: a register stays open no more than 30 minutes, "the same length for every session"
     # (times already held for the school count too, unless this file replaces them).
     held = RegisterTime.objects.filter(school__urn=str(data.get("urn") or "").strip())
-    lengths = {f"{rt.phase} {rt.session}": rt.open_minutes for rt in [*held, *times]}  # the file wins
-    if len(set(lengths.values())) > 1:
-        spans = ", ".join(f"{name} {minutes} minutes" for name, minutes in sorted(lengths.items()))
-        problem(f"register_times: every register must stay open for the same length of time ({spans})")
+    replaced = {(rt.phase, rt.session) for rt in times}  # the file wins
+    kept = [rt for rt in held if (rt.phase, rt.session) not in replaced]
+    if unequal := RegisterTime.unequal_lengths([*kept, *times]):
+        problem(f"register_times: {unequal}")
 
     terms = []
     for i, term in enumerate(items("terms"), start=1):

@@ -98,6 +98,16 @@ class RegisterTime(models.Model):
         start = dt.datetime.combine(dt.date.min, self.opens)
         return int((dt.datetime.combine(dt.date.min, self.closes) - start).total_seconds() // 60)
 
+    @staticmethod
+    def unequal_lengths(times) -> str | None:
+        """RULES.md: every register stays open "the same length for every session". Checked over the
+        whole set a school will hold, since changing one row at a time would always look unequal."""
+        lengths = {f"{rt.get_phase_display()} {rt.session}": rt.open_minutes for rt in times}
+        if len(set(lengths.values())) <= 1:
+            return None
+        spans = ", ".join(f"{name} {minutes} minutes" for name, minutes in sorted(lengths.items()))
+        return f"every register must stay open for the same length of time ({spans})"
+
     def clean(self):
         if not (self.opens <= self.late_after <= self.closes):
             raise ValidationError(

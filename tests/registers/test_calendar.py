@@ -200,7 +200,7 @@ def test_every_register_must_stay_open_the_same_length(db):
     with pytest.raises(ImportRejected) as rejected:
         make_school(data)
     assert any(
-        "same length of time" in p.message and "primary PM 15 minutes" in p.message for p in rejected.value.problems
+        "same length of time" in p.message and "Primary PM 15 minutes" in p.message for p in rejected.value.problems
     )
 
 
@@ -212,3 +212,19 @@ def test_changing_one_register_time_must_keep_the_lengths_equal(school):
     assert RegisterTime.objects.get(school=school, session="PM").closes == dt.time(13, 30)
     make_school(register_times={"primary": {"pm": {"opens": "13:05", "late_after": "13:15", "closes": "13:35"}}})
     assert RegisterTime.objects.get(school=school, session="PM").opens == dt.time(13, 5)
+
+
+def test_the_admin_refuses_a_register_time_of_a_different_length(school):
+    """The same rule holds when times are edited one at a time in the admin."""
+    from registers.admin import RegisterTimeForm
+    from registers.models import RegisterTime
+
+    pm = RegisterTime.objects.get(school=school, phase="primary", session="PM")
+    shorter = {"school": school.pk, "phase": "primary", "session": "PM", "opens": "13:00", "late_after": "13:05"}
+    form = RegisterTimeForm(data={**shorter, "closes": "13:10"}, instance=pm)
+    assert not form.is_valid()
+    assert "same length of time" in str(form.errors)
+    same = RegisterTime.objects.get(school=school, phase="primary", session="AM").open_minutes
+    closes = (dt.datetime.combine(dt.date.min, dt.time(13, 0)) + dt.timedelta(minutes=same)).time()
+    pm.refresh_from_db()
+    assert RegisterTimeForm(data={**shorter, "closes": f"{closes:%H:%M}"}, instance=pm).is_valid()
