@@ -23,3 +23,6 @@ rules.add_perm("reports.view_trust_report", leads_trust | is_superuser)
 rules.add_perm("reports.view_pupil_analysis", is_office_team | is_superuser)
 rules.add_perm("reports.export_pupil_data", is_office_team | is_superuser)
 rules.add_perm("reports.edit_benchmarks", is_office_team | is_superuser)
+# National figures are one row per year and phase shared by every school on the service, so only
+# the service's administrators change them; a school's staff edit their own local figures.
+rules.add_perm("reports.edit_national_benchmarks", is_superuser)

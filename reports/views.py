@@ -456,7 +456,13 @@ def benchmarks_page(request):
         raise PermissionDenied("Benchmarks are edited by the school's office team and leaders.")
     kind, pk = request.GET.get("edit", ":").partition(":")[::2]
     instance, form_class = None, None
+    may_edit_national = request.user.has_perm("reports.edit_national_benchmarks")
     if kind == "national":
+        if not may_edit_national:
+            raise PermissionDenied(
+                "National figures are shared by every school and are kept up to date by the service's "
+                "administrators; add your local authority's or trust's figures under Local."
+            )
         form_class = NationalBenchmarkForm
         instance = get_object_or_404(NationalBenchmark, pk=pk) if pk.isdigit() else None
     elif kind == "local":
@@ -482,5 +488,6 @@ def benchmarks_page(request):
             "local": LocalBenchmark.objects.filter(school=school),
             "form": form,
             "editing": kind,
+            "may_edit_national": may_edit_national,
         },
     )

@@ -106,13 +106,22 @@ def test_pdf_renders(client, school, seeded, governor):
     assert response.content.startswith(b"%PDF")
 
 
-def test_staff_edit_benchmarks_and_the_change_is_kept(client, school, head, governor):
+def test_administrators_edit_national_benchmarks_and_the_change_is_kept(client, school, head, governor):
+    """National figures are shared by every school: a school's head may read them but only the
+    service's administrators change them (one school cannot move every school's comparison)."""
     from reports.models import NationalBenchmark
+    from tests.factories import UserFactory
 
     primary = NationalBenchmark.objects.get(academic_year="2023/24", phase="primary")
     client.force_login(governor.user)
     assert client.get("/reports/benchmarks/").status_code == 403
     client.force_login(head.user)
+    page = client.get("/reports/benchmarks/")
+    assert page.status_code == 200 and b"?edit=national:" not in page.content
+    assert client.post(f"/reports/benchmarks/?edit=national:{primary.pk}", {"overall_absence": "1"}).status_code == 403
+    primary.refresh_from_db()
+    assert float(primary.overall_absence) != 1
+    client.force_login(UserFactory(username="service-admin", is_superuser=True, is_staff=True))
     data = {
         "academic_year": "2023/24",
         "phase": "primary",
@@ -128,3 +137,13 @@ def test_staff_edit_benchmarks_and_the_change_is_kept(client, school, head, gove
     primary.refresh_from_db()
     assert float(primary.overall_absence) == 5.4
     assert float(primary.history.first().overall_absence) == 5.4  # the change is in the history
+
+
+def test_the_head_adds_the_schools_own_local_benchmark(client, school, head):
+    from reports.models import LocalBenchmark
+
+    client.force_login(head.user)
+    data = {"label": "Our local authority", "academic_year": "2024/25", "phase": "primary", "overall_absence": "5.1"}
+    assert client.post("/reports/benchmarks/?edit=local:", data).status_code == 302
+    local = LocalBenchmark.objects.get(school=school)
+    assert (local.label, float(local.overall_absence)) == ("Our local authority", 5.1)
