@@ -24,4 +24,19 @@ def staff(request):
             section = "pupils"
         elif match.namespace == "reports" and match.url_name != "governors":
             section = "analysis" if match.url_name == "analysis" else "reports-other"
-    return {"current_staff": member, "nav_role": role, "nav_section": section}
+    brand = ""
+    if member is not None:
+        brand = member.school.name if member.school_id else member.trust.name if member.trust_id else ""
+    if member is None and user is not None and user.is_authenticated:
+        brand = _family_school(user)
+    return {"current_staff": member, "nav_role": role, "nav_section": section, "brand_name": brand or "Attendance"}
+
+
+def _family_school(user) -> str:
+    """A parent/carer sees their children's school's name in the header (when all attend one)."""
+    from .models import Contact
+
+    names = list(
+        Contact.objects.filter(user=user).order_by().values_list("pupil__school__name", flat=True).distinct()[:2]
+    )
+    return names[0] if len(names) == 1 else ""

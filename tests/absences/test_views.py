@@ -48,6 +48,7 @@ def test_parent_home_explains_attendance_plainly(parent_client, family, school):
     assert "Ada Jones" in page and "Ben Jones" in page
     assert "50.0 %" in page and "has missed <strong>1 of 2 sessions</strong>" in page
     assert "A session is a morning or an afternoon" in page
+    assert f">{school.name}</a>" in page  # the header names their children's school
     child = parent_client.get(reverse("absences:child", args=[family["ada"].pk])).content.decode()
     assert "Ill (authorised absence)" in child and "In school" in child
 
