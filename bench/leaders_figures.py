@@ -1,9 +1,15 @@
 """The figures for the people who lead attendance, on a synthetic school (2,000 pupils):
-the attendance officer's dashboard, the full nightly policy checks and the governors' PDF.
+the full nightly policy checks, the attendance officer's dashboard and the governors' PDF.
+
+The checks run first: they leave the snapshot of every pupil's figures that the dashboard
+reads, as in production (the nightly run, then the officer's morning). The dashboard is also
+measured working those figures out live (its fallback when the checks have not run), and as
+the whole page (view and template, through django.test.Client as the attendance officer).
 
 Floors, measured in the same run:
 - dashboard and checks: the very SQL statements they issued, replayed straight through a
   cursor, so the ratio is what the application adds on top of the database's own work;
+- dashboard page: the selector alone (the rest is the view and the template);
 - governors' PDF: WeasyPrint rendering the same HTML directly (the report's data and charts
   are the rest)."""
 
@@ -50,6 +56,42 @@ def _timed(fn, runs: int = 3):
     return best, queries
 
 
+def _dashboard_page(school, now, size, selector_seconds) -> Row:
+    """GET of the dashboard page as the school's attendance officer, on the bench's last day."""
+    from unittest import mock
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from registers.models import Staff
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-officer", defaults={"first_name": "Bench"})
+    Staff.objects.get_or_create(
+        user=user, defaults={"school": school, "position": Staff.Position.ATTENDANCE_OFFICER, "title": "Ms"}
+    )
+    client = Client()
+    client.force_login(user)
+    url = reverse("interventions:dashboard")
+
+    def get():
+        with mock.patch("django.utils.timezone.now", return_value=now):
+            response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    page, _ = _timed(get)
+    return Row(
+        "  the whole page (view and template)",
+        size,
+        f"{page * 1000:.0f} ms, {len(get().content) // 1024} KB",
+        f"{selector_seconds * 1000:.0f} ms (the selector)",
+        ratio(page, selector_seconds),
+        "≤ 300 ms",
+        page <= 0.3,
+    )
+
+
 def run(pupils: int, meta: dict, log=print) -> list[Row]:
     from django.db.models import Max
 
@@ -64,22 +106,6 @@ def run(pupils: int, meta: dict, log=print) -> list[Row]:
     now = dt.datetime.combine(last_day, dt.time(10, 0), tzinfo=LONDON)
     size = f"{pupils:,} pupils, a full year"
     rows: list[Row] = []
-
-    log("  officer dashboard")
-    board, board_sql = _timed(lambda: dashboard(school=school, today=last_day, now=now))
-    board_floor = min(_replay(board_sql) for _ in range(3))
-    statements = [q for q in board_sql if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    rows.append(
-        Row(
-            "officer dashboard (selector)",
-            size,
-            f"{board * 1000:.0f} ms, {len(statements)} queries",
-            f"{board_floor * 1000:.0f} ms (its SQL replayed)",
-            ratio(board, board_floor),
-            "≤ 300 ms, ≤ 30 queries",
-            board <= 0.3 and len(statements) <= 30,
-        )
-    )
 
     log("  nightly checks (preset C: bands, PA, SA, threshold, lates …)")
     if not Policy.objects.filter(school=school, active=True).exists():
@@ -97,6 +123,27 @@ def run(pupils: int, meta: dict, log=print) -> list[Row]:
             checks <= 5 and checks <= 2 * checks_floor,
         )
     )
+
+    log("  officer dashboard (figures from the checks' snapshot, then live)")
+    for live in (False, True):
+        board, board_sql = _timed(lambda live=live: dashboard(school=school, today=last_day, now=now, live=live))
+        board_floor = min(_replay(board_sql) for _ in range(3))
+        statements = [q for q in board_sql if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+        met = board <= 0.3 and len(statements) <= 30
+        rows.append(
+            Row(
+                "officer dashboard (selector)" if not live else "  the same, figures worked out live (no run yet)",
+                size,
+                f"{board * 1000:.0f} ms, {len(statements)} queries",
+                f"{board_floor * 1000:.0f} ms (its SQL replayed)",
+                ratio(board, board_floor),
+                "≤ 300 ms, ≤ 30 queries" if not live else "–",
+                met if not live else None,
+            )
+        )
+        if not live:
+            selector_seconds = board
+    rows.append(_dashboard_page(school, now, size, selector_seconds))
 
     log("  governors' report PDF")
     from django.template.loader import render_to_string

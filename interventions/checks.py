@@ -7,7 +7,16 @@ functions over the school's days for runs of absence — never a Python loop ove
 
 A finding becomes an `Alert` keyed by (school, pupil, rule, period key): running the checks
 again, or for a past date, finds the same keys and creates nothing new. Checks only ever
-propose; nothing punitive is done here."""
+propose; nothing punitive is done here.
+
+Every run also leaves a snapshot of each pupil's figures for that date (`CheckRun`,
+`PupilSnapshot`), computed from the same aggregates the rules used, so the attendance
+officer's dashboard reads them instead of passing over the whole year again.
+
+Which pupils a rule concerns is a parameter too: `years_from`/`years_to` (national curriculum
+years) on every trigger, and `ages` on those that count sessions — persistent and severe
+absence default to the national statistics' pupils aged 5 to 15, the penalty threshold to
+sessions of compulsory school age (`interventions.school_age`)."""
 
 from __future__ import annotations
 
@@ -17,12 +26,25 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from registers.models import AttendanceCode, Mark, School, SchoolDay
+from registers.models import AttendanceCode, Holiday, Mark, Pupil, School, SchoolDay
+from registers.selectors import _AGGREGATES as FIGURE_AGGREGATES
 from registers.selectors import AttendanceFigures, counted_marks, pupil_figures
 
-from .models import Alert, Band, MonitoringPeriod, PenaltyNoticeMark, Policy, Rule, band_for
+from .models import (
+    Alert,
+    Band,
+    CheckRun,
+    MonitoringPeriod,
+    PenaltyNoticeMark,
+    Policy,
+    PupilSnapshot,
+    Rule,
+    band_for,
+)
+from .school_age import ALL, COMPULSORY, NATIONAL, compulsory_age_q, national_age_bounds
 from .triggers import with_defaults
 
 CAT = AttendanceCode.Category
@@ -75,6 +97,11 @@ class Context:
         self.today = days.order_by("-date").first()
         self._figures: dict[tuple, dict[int, AttendanceFigures]] = {}
         self._bands: list[Band] | None = None
+        self._weeks: dict[int, Window] = {}
+        self._threshold: dict[tuple, dict[int, dict]] = {}
+        self._pupils: dict[int, tuple[int, dt.date]] | None = None
+        self._allowed: dict[tuple, set[int]] = {}
+        self._closed: list[dt.date] | None = None
         if self.today is None:
             return
         term = self.today.term
@@ -92,9 +119,11 @@ class Context:
         return self.today is not None
 
     def weeks_window(self, weeks: int) -> Window:
-        first_week = max(1, self.today.week_number - weeks + 1)
-        start = SchoolDay.objects.filter(school=self.school, week_number=first_week).aggregate(d=Min("date"))["d"]
-        return Window(f"last {weeks} school weeks", start, self.on, self.ht_key)
+        if weeks not in self._weeks:
+            first_week = max(1, self.today.week_number - weeks + 1)
+            start = SchoolDay.objects.filter(school=self.school, week_number=first_week).aggregate(d=Min("date"))["d"]
+            self._weeks[weeks] = Window(f"last {weeks} school weeks", start, self.on, self.ht_key)
+        return self._weeks[weeks]
 
     def window(self, params: dict) -> Window:
         period = params.get("period") or "year_to_date"
@@ -106,11 +135,98 @@ class Context:
             return self.weeks_window(int(params["weeks"]))
         return Window(f"academic year {self.year.name}", self.year_start, self.on, self.year.name)
 
-    def figures(self, window: Window) -> dict[int, AttendanceFigures]:
-        key = (window.start, window.end)
+    def figures(self, window: Window, ages: str | None = ALL) -> dict[int, AttendanceFigures]:
+        """Figures per pupil over the window: one aggregate per window, shared by every rule.
+        With `ages='compulsory'` only sessions of compulsory school age count (a second
+        aggregate); the other age filter is per pupil (see `allowed`)."""
+        compulsory = ages == COMPULSORY
+        key = (window.start, window.end, compulsory)
         if key not in self._figures:
-            self._figures[key] = pupil_figures(school=self.school, date_from=window.start, date_to=window.end)
+            if compulsory:
+                marks = counted_marks(school=self.school, date_from=window.start, date_to=window.end).filter(
+                    compulsory_age_q(window.start, window.end)
+                )
+                self._figures[key] = {
+                    row.pop("pupil_id"): AttendanceFigures(**row)
+                    for row in marks.values("pupil_id").annotate(**FIGURE_AGGREGATES).order_by()
+                }
+            else:
+                self._figures[key] = pupil_figures(school=self.school, date_from=window.start, date_to=window.end)
         return self._figures[key]
+
+    def threshold(self, weeks: int, ages: str | None) -> tuple[Window, dict[int, dict]]:
+        """Sessions towards the penalty-notice threshold in the last `weeks` school weeks, per
+        pupil (every pupil with one, so callers choose the count): marks already relied on by a
+        notice are left out; `N` is counted and reported as unresolved."""
+        window = self.weeks_window(weeks)
+        compulsory = ages == COMPULSORY
+        key = (weeks, compulsory)
+        if key not in self._threshold:
+            marks = (
+                counted_marks(school=self.school, date_from=window.start, date_to=window.end)
+                .filter(code__penalty_threshold=True)
+                .exclude(Exists(PenaltyNoticeMark.objects.filter(mark_id=OuterRef("pk"))))
+            )
+            if compulsory:
+                marks = marks.filter(compulsory_age_q(window.start, window.end))
+            rows = (
+                marks.values("pupil_id")
+                .annotate(n=Count("id"), unresolved=Count("id", filter=Q(code__code="N")))
+                .order_by()
+            )
+            self._threshold[key] = {r["pupil_id"]: {"n": r["n"], "unresolved": r["unresolved"]} for r in rows}
+        return window, self._threshold[key]
+
+    def closed_weekdays(self) -> list[dt.date]:
+        """Weekdays inside this year's terms that are neither school days nor in a holiday
+        break: INSET days and bank holidays (three small queries, once)."""
+        if self._closed is None:
+            start, end = self.year_start, self.on
+            school_days = set(
+                SchoolDay.objects.filter(school=self.school, date__range=(start, end)).values_list("date", flat=True)
+            )
+            terms = list(self.year.terms.values_list("start_date", "end_date"))
+            breaks = list(
+                Holiday.objects.filter(school=self.school, end_date__gte=start, start_date__lte=end).values_list(
+                    "start_date", "end_date"
+                )
+            )
+            days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+            self._closed = [
+                day
+                for day in days
+                if day.weekday() < 5
+                and day not in school_days
+                and any(a <= day <= b for a, b in terms)
+                and not any(a <= day <= b for a, b in breaks)
+            ]
+        return self._closed
+
+    def pupils(self) -> dict[int, tuple[int, dt.date]]:
+        """The school's pupils as id -> (national curriculum year, date of birth): one query."""
+        if self._pupils is None:
+            rows = Pupil.objects.filter(school=self.school).values_list("pk", "year", "date_of_birth")
+            self._pupils = {pk: (year, dob) for pk, year, dob in rows}
+        return self._pupils
+
+    def allowed(self, params: dict) -> set[int] | None:
+        """The pupils a rule's pupil-level parameters admit (year groups; aged 5 to 15 at the
+        start of the academic year), or None when it concerns every pupil."""
+        low, high = params.get("years_from"), params.get("years_to")
+        national = params.get("ages") == NATIONAL
+        if low is None and high is None and not national:
+            return None
+        key = (low, high, national)
+        if key not in self._allowed:
+            earliest, latest = national_age_bounds(self.on)
+            self._allowed[key] = {
+                pk
+                for pk, (year, dob) in self.pupils().items()
+                if (low is None or year >= low)
+                and (high is None or year <= high)
+                and (not national or earliest <= dob <= latest)
+            }
+        return self._allowed[key]
 
     def bands(self, policy: Policy) -> list[Band]:
         if self._bands is None:
@@ -124,7 +240,7 @@ class Context:
 def _percent_rule(ctx: Context, rule: Rule, params: dict, test) -> list[Finding]:
     window = ctx.window(params)
     found = []
-    for pupil_id, f in ctx.figures(window).items():
+    for pupil_id, f in ctx.figures(window, params.get("ages")).items():
         if f.possible < (params.get("min_sessions") or 0) or not f.possible:
             continue
         if test(f):
@@ -163,7 +279,7 @@ def absence_sessions_over(ctx, rule, params):
     window = ctx.window(params)
     limit = int(params["sessions"])
     found = []
-    for pupil_id, f in ctx.figures(window).items():
+    for pupil_id, f in ctx.figures(window, params.get("ages")).items():
         count = f.unauthorised if params.get("unauthorised_only") else f.absent
         if count > limit:
             found.append(
@@ -173,24 +289,15 @@ def absence_sessions_over(ctx, rule, params):
 
 
 def penalty_threshold(ctx, rule, params):
-    """The national threshold, over marks not already relied on by a penalty notice. `N`
-    counts and is reported as unresolved."""
-    window = ctx.weeks_window(int(params["weeks"]))
-    marks = (
-        counted_marks(school=ctx.school, date_from=window.start, date_to=window.end)
-        .filter(code__penalty_threshold=True)
-        .exclude(Exists(PenaltyNoticeMark.objects.filter(mark_id=OuterRef("pk"))))
-    )
-    rows = (
-        marks.values("pupil_id")
-        .annotate(n=Count("id"), unresolved=Count("id", filter=Q(code__code="N")), first=Min("date"), last=Max("date"))
-        .filter(n__gte=int(params["sessions"]))
-        .order_by()
-    )
+    """The national threshold, over marks not already relied on by a penalty notice (and, by
+    default, only sessions of compulsory school age). `N` counts and is reported as unresolved."""
+    window, counts = ctx.threshold(int(params["weeks"]), params["ages"])
     mark_filter = Q(code__penalty_threshold=True) & ~Q(Exists(PenaltyNoticeMark.objects.filter(mark_id=OuterRef("pk"))))
+    if params["ages"] == COMPULSORY:
+        mark_filter &= compulsory_age_q(window.start, window.end)
     return [
         Finding(
-            r["pupil_id"],
+            pupil_id,
             window.key,
             {"unauthorised_sessions": r["n"], "unresolved_n": r["unresolved"]},
             window,
@@ -204,7 +311,8 @@ def penalty_threshold(ctx, rule, params):
                 ),
             },
         )
-        for r in rows
+        for pupil_id, r in counts.items()
+        if r["n"] >= int(params["sessions"])
     ]
 
 
@@ -284,17 +392,26 @@ def _as_date(value):
 
 
 def consecutive_absence(ctx, rule, params):
+    """Runs of school days of absence. With `count_closures`, INSET days and bank holidays
+    inside a run count towards its length ("5 school days, or 4 if the absence spans an INSET
+    day or bank holiday")."""
     days = int(params["days"])
     codes = params["codes"] or ()
     runs, last = absence_runs(ctx.school, ctx.year_start, ctx.on, codes)
     recent = int(params["recent_days"] or 10)
+    closed = ctx.closed_weekdays() if params.get("count_closures") else []
     found = []
     for pupil_id, first, end, n, idx in runs:
-        long_enough = n > days if params["comparison"] == "more_than" else n >= days
-        if long_enough and idx > last - recent:
+        if idx <= last - recent:
+            continue
+        spanned = sum(1 for day in closed if first < day < end)
+        length = n + spanned
+        long_enough = length > days if params["comparison"] == "more_than" else length >= days
+        if long_enough:
             window = Window("run of absence", first, end, f"run:{first.isoformat()}")
             mark_filter = Q(code__code__in=codes) if codes else Q(code__category__in=ABSENCE)
-            found.append(Finding(pupil_id, window.key, {"school_days": n}, window, mark_filter, {"days": n}))
+            figures = {"school_days": n, **({"closed_days_spanned": spanned} if spanned else {})}
+            found.append(Finding(pupil_id, window.key, figures, window, mark_filter, {"days": length}))
     return found
 
 
@@ -315,13 +432,10 @@ def illness_periods_in_half_term(ctx, rule, params):
 def illness_days(ctx, rule, params):
     window = ctx.window(params)
     codes = params["codes"] or ["I"]
-    rows = (
-        counted_marks(school=ctx.school, date_from=window.start, date_to=window.end)
-        .filter(code__code__in=codes)
-        .values("pupil_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    marks = counted_marks(school=ctx.school, date_from=window.start, date_to=window.end).filter(code__code__in=codes)
+    if params["ages"] == COMPULSORY:
+        marks = marks.filter(compulsory_age_q(window.start, window.end))
+    rows = marks.values("pupil_id").annotate(n=Count("id")).order_by()
     return [
         Finding(
             r["pupil_id"],
@@ -398,7 +512,10 @@ class CheckResult:
 
 
 def evaluate(ctx: Context, rule: Rule) -> list[Finding]:
-    return TRIGGERS[rule.trigger](ctx, rule, with_defaults(rule.trigger, rule.parameters or {}))
+    params = with_defaults(rule.trigger, rule.parameters or {})
+    findings = TRIGGERS[rule.trigger](ctx, rule, params)
+    allowed = ctx.allowed(params)
+    return findings if allowed is None else [f for f in findings if f.pupil_id in allowed]
 
 
 def _evidence_marks(ctx, rule, findings) -> dict[int, list[dict]]:
@@ -427,13 +544,12 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
     """Run the school's active policy for `on` (today or any past date); returns what it found
     and how many alerts are new. Idempotent."""
     result = CheckResult(school.pk, on)
-    policy = Policy.objects.filter(school=school, active=True).first()
-    if policy is None:
-        return result
     ctx = Context(school, on)
     if not ctx.ready:
         return result
-    rules = list(policy.rules.filter(active=True).select_related("stage", "policy")) if rules is None else rules
+    policy = Policy.objects.filter(school=school, active=True).first()
+    if rules is None:
+        rules = [] if policy is None else list(policy.rules.filter(active=True).select_related("stage", "policy"))
     for rule in rules:
         findings = evaluate(ctx, rule)
         result.found += len(findings)
@@ -460,7 +576,9 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
                 evidence={
                     "rule": rule.name,
                     "trigger": rule.trigger,
-                    "parameters": with_defaults(rule.trigger, rule.parameters or {}),
+                    "parameters": {
+                        k: v for k, v in with_defaults(rule.trigger, rule.parameters or {}).items() if v is not None
+                    },
                     "window": {
                         "name": f.window.name,
                         "from": f.window.start.isoformat(),
@@ -476,7 +594,113 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
         created = _create(alerts)
         result.created += created
         result.by_rule[rule.name] = created
+    write_snapshot(ctx)
     return result
+
+
+# --- the snapshot the dashboard reads -----------------------------------------------------
+
+SNAPSHOT_THRESHOLD_WEEKS = 10  # the national penalty-notice threshold's window
+SNAPSHOT_KEEP_DAYS = 14  # runs older than this (before the newest) are pruned
+WEEK_BEFORE_DAYS = 7
+
+
+SNAPSHOT_FIELDS = (
+    "pupil_id",
+    "possible",
+    "attended",
+    "authorised",
+    "unauthorised",
+    "possible_week_before",
+    "absent_week_before",
+    "national_age",
+    "persistent",
+    "severe",
+    "threshold_sessions",
+    "threshold_unresolved",
+)
+
+
+def pupil_snapshot(ctx: Context) -> tuple[dict, list[dict]]:
+    """Each pupil's figures on `ctx.on` (a dict per pupil, keyed as `SNAPSHOT_FIELDS`) and the
+    run's own fields: year to date, year to date a week earlier, and the national threshold's
+    count. Reuses the aggregates the rules already ran (the year-to-date figures and the
+    threshold), adding one aggregate over the last week."""
+    year = ctx.window({"period": "year_to_date"})
+    now = ctx.figures(year)
+    recent_start = max(year.start, ctx.on - dt.timedelta(days=WEEK_BEFORE_DAYS - 1))
+    recent = pupil_figures(school=ctx.school, date_from=recent_start, date_to=ctx.on)
+    window, counts = ctx.threshold(SNAPSHOT_THRESHOLD_WEEKS, COMPULSORY)
+    earliest, latest = national_age_bounds(ctx.on)
+    pupils = ctx.pupils()
+    empty = AttendanceFigures()
+    rows = []
+    for pupil_id in sorted(set(now) | set(counts)):
+        f, r, c = now.get(pupil_id, empty), recent.get(pupil_id, empty), counts.get(pupil_id, {})
+        dob = pupils.get(pupil_id, (None, None))[1]
+        absent = f.absent
+        rows.append(
+            {
+                "pupil_id": pupil_id,
+                "possible": f.possible,
+                "attended": f.attended,
+                "authorised": f.authorised,
+                "unauthorised": f.unauthorised,
+                "possible_week_before": f.possible - r.possible,
+                "absent_week_before": absent - r.absent,
+                "national_age": dob is not None and earliest <= dob <= latest,
+                # exact, as AttendanceFigures.persistent/severe: 10 % and 50 % of possible sessions
+                "persistent": bool(f.possible) and 10 * absent >= f.possible,
+                "severe": bool(f.possible) and 2 * absent >= f.possible,
+                "threshold_sessions": c.get("n", 0),
+                "threshold_unresolved": c.get("unresolved", 0),
+            }
+        )
+    run = {"year_start": year.start, "threshold_from": window.start, "threshold_to": window.end}
+    return run, rows
+
+
+def write_snapshot(ctx: Context) -> CheckRun:
+    """Store the pupils' figures for `ctx.on`, replacing those of an earlier run for the same
+    date. Snapshot rows are derived data, not register entries: replacing and pruning them
+    loses nothing (the marks and their history are the record), so a re-run keeps exactly one
+    row per pupil per date. The run's row is locked so two runs for a date write one after
+    the other."""
+    fields, rows = pupil_snapshot(ctx)
+    with transaction.atomic():
+        run, _ = CheckRun.objects.select_for_update().get_or_create(
+            school=ctx.school, date=ctx.on, defaults={**fields, "computed_at": timezone.now()}
+        )
+        for name, value in fields.items():
+            setattr(run, name, value)
+        run.computed_at = timezone.now()
+        run.pupils = len(rows)
+        run.save()
+        PupilSnapshot.objects.filter(run=run).delete()
+        _insert_snapshots(run, rows)
+        newest = CheckRun.objects.filter(school=ctx.school).aggregate(d=Max("date"))["d"]
+        CheckRun.objects.filter(school=ctx.school, date__lt=newest - dt.timedelta(days=SNAPSHOT_KEEP_DAYS)).delete()
+    return run
+
+
+def _insert_snapshots(run: CheckRun, rows: list[dict]) -> None:
+    """One INSERT … SELECT FROM unnest(column arrays) on PostgreSQL (a tenth of the time of
+    building and saving model instances for a large school); bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        PupilSnapshot.objects.bulk_create([PupilSnapshot(run=run, **row) for row in rows], batch_size=500)
+        return
+    opts = PupilSnapshot._meta
+    fields = [opts.get_field(name.removesuffix("_id")) for name in SNAPSHOT_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.rel_db_type(connection) if f.is_relation else f.db_type(connection)}[]" for f in fields)
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(opts.db_table)} ({connection.ops.quote_name('run_id')}, {columns}) "
+        f"SELECT %s, * FROM unnest({arrays})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [run.pk, *([row[name] for row in rows] for name in SNAPSHOT_FIELDS)])
 
 
 def _create(alerts: list[Alert]) -> int:

@@ -484,3 +484,55 @@ class LegalStep(models.Model):
 
     class Meta:
         ordering = ["date", "id"]
+
+
+class CheckRun(models.Model):
+    """One run of the checks for a school and date: when it was computed (the dashboard says
+    "figures as at …") and the windows its pupils' figures cover.
+
+    Derived data, not audited: re-running the checks for a date replaces the run's figures,
+    and old runs are pruned — the marks and their history remain the record."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="check_runs")
+    date = models.DateField(help_text="The date the checks were run for")
+    computed_at = models.DateTimeField()
+    year_start = models.DateField(help_text="Start of the year-to-date figures")
+    threshold_from = models.DateField(help_text="Start of the penalty-notice threshold's 10 school weeks")
+    threshold_to = models.DateField()
+    pupils = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [models.UniqueConstraint(fields=["school", "date"], name="one_check_run_per_school_date")]
+
+    def __str__(self):
+        return f"Checks for {self.date:%d %b %Y}, computed {self.computed_at:%d %b %Y %H:%M}"
+
+
+class PupilSnapshot(models.Model):
+    """A pupil's figures as the checks computed them for a run's date (one row per pupil per
+    run): year to date, year to date a week earlier (for "newly persistent"), and sessions
+    towards the national penalty-notice threshold. Derived data: see `CheckRun`."""
+
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="snapshots")
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="+")
+    possible = models.PositiveIntegerField()
+    attended = models.PositiveIntegerField()
+    authorised = models.PositiveIntegerField()
+    unauthorised = models.PositiveIntegerField()
+    possible_week_before = models.PositiveIntegerField()
+    absent_week_before = models.PositiveIntegerField()
+    national_age = models.BooleanField(help_text="Aged 5 to 15 at the start of the academic year")
+    persistent = models.BooleanField(help_text="Absence of 10 % or more, year to date")
+    severe = models.BooleanField(help_text="Absence of 50 % or more, year to date")
+    threshold_sessions = models.PositiveSmallIntegerField(
+        default=0, help_text="Unauthorised sessions of compulsory school age in the threshold's window"
+    )
+    threshold_unresolved = models.PositiveSmallIntegerField(default=0, help_text="Of which still coded N")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "pupil"], name="one_snapshot_per_pupil_per_run")]
+
+    @property
+    def absent(self) -> int:
+        return self.authorised + self.unauthorised

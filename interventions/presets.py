@@ -132,13 +132,18 @@ PRESETS = {
         "stages": ["Support", "Notice to improve", "Penalty notice considered", "Legal intervention"],
         "rules": [
             {
-                "name": "More than 3 days of absence: ask for medical evidence",
+                "name": "Three days of absence in a row: call every emergency contact",
                 "trigger": "consecutive_absence",
-                "parameters": {"days": 3, "comparison": "more_than"},
-                "letter_template": "medical_evidence_request",
+                "parameters": {"days": 3, "comparison": "at_least"},
                 "task_kind": "call",
                 "task_role": "attendance_officer",
-                "task_description": "Call every emergency contact",
+                "task_description": "Call every emergency contact (if the absence was reported only by e-mail)",
+            },
+            {
+                "name": "More than 3 days of illness: medical evidence may be asked for",
+                "trigger": "consecutive_absence",
+                "parameters": {"days": 3, "comparison": "more_than", "codes": ["I"]},
+                "letter_template": "medical_evidence_request",
             },
             {**PERSISTENT, "stage": 1},
             {**SEVERE, "stage": 1},
@@ -247,9 +252,9 @@ PRESETS = {
                 "letter_template": "medical_evidence_needed",
             },
             {
-                "name": "Illness of 5 school days or more: medical evidence",
+                "name": "Illness of 5 school days or more (4 if it spans an INSET day or bank holiday)",
                 "trigger": "consecutive_absence",
-                "parameters": {"days": 5, "comparison": "at_least", "codes": ["I"]},
+                "parameters": {"days": 5, "comparison": "at_least", "codes": ["I"], "count_closures": True},
                 "letter_template": "medical_evidence_request",
             },
             {
@@ -322,9 +327,9 @@ PRESETS = {
             },
             *[
                 {
-                    "name": f"Late {n} time{'s' if n > 1 else ''} this week: {minutes}-minute detention",
+                    "name": f"Secondary: late {n} time{'s' if n > 1 else ''} this week: {minutes}-minute detention",
                     "trigger": "lates_in_week",
-                    "parameters": {"count": n},
+                    "parameters": {"count": n, "years_from": 7},
                     "task_kind": "detention",
                     "task_role": "head_of_year",
                     "task_description": f"{minutes}-minute {'senior ' if n == 4 else ''}detention",

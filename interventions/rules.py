@@ -14,8 +14,12 @@ CASEWORKERS = {
     P.DSL,
     P.HEAD_OF_YEAR,
 }
-POLICY_EDITORS = {P.SENIOR_ATTENDANCE_CHAMPION, P.HEADTEACHER, P.DATA_MANAGER}
+POLICY_EDITORS = {P.ATTENDANCE_OFFICER, P.SENIOR_ATTENDANCE_CHAMPION, P.HEADTEACHER, P.DATA_MANAGER}
 LEGAL_DECIDERS = {P.HEADTEACHER, P.SENIOR_ATTENDANCE_CHAMPION}
+# Case pages: the DSL reads them; the others write. Notices (to improve, penalty) are issued
+# by the attendance officer recording the headteacher's decision, or by senior leaders.
+CASE_MANAGERS = CASEWORKERS - {P.DSL}
+NOTICE_ISSUERS = {P.ATTENDANCE_OFFICER, P.SENIOR_ATTENDANCE_CHAMPION, P.HEADTEACHER}
 
 
 def _position_predicate(positions, name):
@@ -32,10 +36,19 @@ def _position_predicate(positions, name):
 is_caseworker = _position_predicate(CASEWORKERS, "is_caseworker")
 is_policy_editor = _position_predicate(POLICY_EDITORS, "is_policy_editor")
 is_legal_decider = _position_predicate(LEGAL_DECIDERS, "is_legal_decider")
+is_case_manager = _position_predicate(CASE_MANAGERS, "is_case_manager")
+is_notice_issuer = _position_predicate(NOTICE_ISSUERS, "is_notice_issuer")
+is_policy_reader = _position_predicate(CASEWORKERS | POLICY_EDITORS, "is_policy_reader")
 
 # The dashboard: the office team (they see missing registers and unexplained absences too).
 rules.add_perm("interventions.view_dashboard", is_office_team | is_superuser)
 # Alerts and cases: the attendance officer and senior staff.
 rules.add_perm("interventions.work_cases", is_caseworker | is_superuser)
 rules.add_perm("interventions.edit_policy", is_policy_editor | is_superuser)
+# Reading the policy: everyone who works cases (DSL, heads of year) and the policy editors.
+rules.add_perm("interventions.view_policy", is_policy_reader | is_superuser)
 rules.add_perm("interventions.record_legal_step", is_legal_decider | is_superuser)
+# Case pages: reading (the DSL too), working them, issuing notices.
+rules.add_perm("interventions.view_cases", is_caseworker | is_superuser)
+rules.add_perm("interventions.manage_cases", is_case_manager | is_superuser)
+rules.add_perm("interventions.issue_notices", is_notice_issuer | is_superuser)

@@ -1,6 +1,11 @@
 """What the attendance officer's dashboard shows: "what needs doing today", in a fixed number of
-queries whatever the size of the school (each list is one query; figures are aggregated in the
-database in one pass)."""
+queries whatever the size of the school (each list is one query).
+
+Today's things (unexplained absences, overdue N, missing registers, vulnerable pupils absent)
+are read live. The year-long figures — pupils newly persistently or severely absent, pupils at
+the penalty-notice threshold — come from the snapshot the last check run left
+(`interventions.checks.write_snapshot`), and the page says when that was; with no run for
+today or the previous school day they are worked out live by the same code the checks use."""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
+from django.db.models import Count, F, Max, Min, Q
+from django.db.models.fields.json import KeyTransform
 
-from registers.calendar import academic_year_for
 from registers.models import (
     AttendanceCode,
     Mark,
@@ -20,14 +25,15 @@ from registers.models import (
     School,
     SchoolDay,
 )
-from registers.selectors import counted_marks, registers_past_late_time
+from registers.selectors import registers_past_late_time
 
-from .models import Action, Alert, Case, MonitoringPeriod, PenaltyNoticeMark
+from .models import Action, Alert, Case, CheckRun, MonitoringPeriod, NoticeToImprove, PupilSnapshot, Rule
 
 CAT = AttendanceCode.Category
 ABSENCE = (CAT.AUTHORISED, CAT.UNAUTHORISED)
 N_DEADLINE_SCHOOL_DAYS = 5
 LIST_LIMIT = 200
+ALERTS_PER_RULE = 20  # the rest of a rule's new alerts are one click away (`show_rule`)
 
 CHARACTERISTICS = OrderedDict(
     [
@@ -98,6 +104,49 @@ class PupilLine:
 
 
 @dataclass
+class AlertLine:
+    """A new alert as the dashboard lists it: without its full evidence (up to 60 marks
+    each), which only the alert's own page needs."""
+
+    pk: int
+    rule_id: int
+    pupil_id: int
+    name: str
+    group: str
+    found_on: dt.date
+    figures: dict
+
+
+@dataclass
+class RuleAlerts:
+    rule: Rule
+    alerts: list[AlertLine]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.alerts)
+
+
+@dataclass
+class FiguresSource:
+    """Where the year-long figures came from: a check run (its date and when it was computed)
+    or worked out live for `on`."""
+
+    on: dt.date
+    computed_at: dt.datetime | None = None
+    live: bool = False
+    threshold_from: dt.date | None = None
+
+    @property
+    def computed_another_day(self) -> bool:
+        """A run for a past date (or the nightly run just after midnight): say which date."""
+        from django.utils import timezone
+
+        return self.computed_at is not None and timezone.localtime(self.computed_at).date() != self.on
+
+
+@dataclass
 class Dashboard:
     today: dt.date
     school_day: bool
@@ -106,20 +155,22 @@ class Dashboard:
     overdue_n_count: int
     n_cutoff: dt.date | None
     missing_registers: list[MissingRegister]
-    alerts_by_rule: list[tuple[object, list]]
+    alerts_by_rule: list[RuleAlerts]
     new_alert_count: int
     reviews_due: list
     tasks_due: list
+    notices_due: list
     newly_persistent: list[PupilLine]
     newly_severe: list[PupilLine]
     threshold: list[PupilLine]
     vulnerable_absent: list
     open_cases: dict[int, int]
     year_groups: list[int]
+    figures: FiguresSource | None = None
 
     @property
     def due_count(self) -> int:
-        return len(self.reviews_due) + len(self.tasks_due)
+        return len(self.reviews_due) + len(self.tasks_due) + len(self.notices_due)
 
 
 def _pupil_name(prefix=""):
@@ -156,7 +207,19 @@ def missing_registers(*, school: School, now: dt.datetime, filters: Filters) -> 
     ]
 
 
-def dashboard(*, school: School, today: dt.date, now: dt.datetime, filters: Filters | None = None) -> Dashboard:
+def dashboard(
+    *,
+    school: School,
+    today: dt.date,
+    now: dt.datetime,
+    filters: Filters | None = None,
+    show_rule: int | None = None,
+    live: bool = False,
+) -> Dashboard:
+    """Everything the dashboard lists. Each rule's new alerts are cut to the newest
+    `ALERTS_PER_RULE` (all of them for `show_rule`), so the page stays quick to render after
+    a first run that finds hundreds. `live=True` works the year-long figures out now even when
+    a check run's snapshot is fresh (the benchmark and the tests compare the two)."""
     filters = filters or Filters()
     on_pupil = filters.on("pupil__")
     recent_days = list(
@@ -189,15 +252,15 @@ def dashboard(*, school: School, today: dt.date, now: dt.datetime, filters: Filt
 
     registers = missing_registers(school=school, now=now, filters=filters) if school_day else []
 
-    alerts = list(
-        Alert.objects.filter(school=school, status=Alert.Status.NEW)
-        .filter(on_pupil)
-        .select_related("pupil__group", "rule")
-        .order_by("rule__order", "rule_id", "-found_on", "pupil__legal_surname")
-    )
+    alerts = _new_alerts(school, filters)
+    rules = Rule.objects.in_bulk({a.rule_id for a in alerts})
     by_rule: OrderedDict = OrderedDict()
     for alert in alerts:
-        by_rule.setdefault(alert.rule, []).append(alert)
+        by_rule.setdefault(alert.rule_id, []).append(alert)
+    alert_groups = [
+        RuleAlerts(rules[rule_id], lines if rule_id == show_rule else lines[:ALERTS_PER_RULE], len(lines))
+        for rule_id, lines in by_rule.items()
+    ]
 
     horizon = today + dt.timedelta(days=7)
     reviews = list(
@@ -212,9 +275,17 @@ def dashboard(*, school: School, today: dt.date, now: dt.datetime, filters: Filt
         .select_related("case__pupil", "assigned_to__user")
         .order_by("due_on")[:LIST_LIMIT]
     )
+    # a notice to improve whose improvement period ends is a review too: was it sufficient?
+    notices = list(
+        NoticeToImprove.objects.filter(case__school=school, outcome="", period_ends_on__lte=horizon)
+        .filter(filters.on("case__pupil__"))
+        .select_related("case__pupil")
+        .order_by("period_ends_on")[:LIST_LIMIT]
+    )
 
-    newly_pa, newly_sa = _newly_persistent(school, today, filters)
-    threshold = _threshold(school, today, recent_days, filters)
+    source, rows = _figure_rows(school, today, recent_days, filters, live=live)
+    newly_pa, newly_sa = _newly_persistent(rows)
+    threshold = _threshold(rows, source)
 
     vulnerable = list(
         marks.filter(date=today, code__category__in=ABSENCE)
@@ -232,81 +303,151 @@ def dashboard(*, school: School, today: dt.date, now: dt.datetime, filters: Filt
         overdue_n_count=overdue_count,
         n_cutoff=n_cutoff,
         missing_registers=registers,
-        alerts_by_rule=list(by_rule.items()),
+        alerts_by_rule=alert_groups,
         new_alert_count=len(alerts),
         reviews_due=reviews,
         tasks_due=tasks,
+        notices_due=notices,
         newly_persistent=newly_pa,
         newly_severe=newly_sa,
         threshold=threshold,
         vulnerable_absent=vulnerable,
         open_cases=open_cases,
         year_groups=years,
+        figures=source,
     )
 
 
-def _newly_persistent(school, today, filters, days_ago=7):
-    """Pupils persistently (≥ 10 %) or severely (≥ 50 %) absent this year who were not a week
-    ago: one aggregate pass over the year's marks, counting both dates at once."""
-    year = academic_year_for(school, today)
-    if year is None:
-        return [], []
-    before = today - dt.timedelta(days=days_ago)
-    absent = Q(code__category__in=ABSENCE)
-    earlier = Q(date__lte=before)
-    rows = (
-        counted_marks(school=school, date_from=year.start_date, date_to=today)
-        .filter(filters.on("pupil__"))
-        .values("pupil_id", **_pupil_name("pupil__"))
-        .annotate(
-            possible=Count("id"),
-            absent=Count("id", filter=absent),
-            possible_before=Count("id", filter=earlier),
-            absent_before=Count("id", filter=absent & earlier),
+THRESHOLD_SESSIONS = 10  # the national penalty-notice threshold (in 10 school weeks)
+_FIGURES = (
+    "possible",
+    "authorised",
+    "unauthorised",
+    "possible_week_before",
+    "absent_week_before",
+    "threshold_sessions",
+    "threshold_unresolved",
+)
+
+
+def _fresh_from(today, recent_days) -> dt.date:
+    """The earliest check run still current: today's, or the previous school day's (the
+    nightly run) — on a day without school, the last school day's."""
+    if not recent_days:
+        return today
+    if recent_days[0] == today:
+        return recent_days[1] if len(recent_days) > 1 else today
+    return recent_days[0]
+
+
+def _wanted() -> Q:
+    """Snapshot rows the dashboard lists: pupils of national-statistics age persistently
+    absent now (newly or not is decided by comparing with a week before), and pupils at the
+    penalty-notice threshold."""
+    return Q(persistent=True, national_age=True) | Q(threshold_sessions__gte=THRESHOLD_SESSIONS)
+
+
+def _figure_rows(school, today, recent_days, filters, *, live=False) -> tuple[FiguresSource | None, list[dict]]:
+    """The pupils the year-long lists may show, with their figures and names: two queries from
+    the latest fresh snapshot, or the checks' own computation when there is none."""
+    run = None
+    if not live:
+        run = (
+            CheckRun.objects.filter(school=school, date__lte=today, date__gte=_fresh_from(today, recent_days))
+            .order_by("-date")
+            .first()
         )
-        .order_by()
+    if run is not None:
+        rows = list(
+            PupilSnapshot.objects.filter(run=run)
+            .filter(_wanted())
+            .filter(filters.on("pupil__"))
+            .values("pupil_id", *_FIGURES, **_pupil_name("pupil__"))
+        )
+        return FiguresSource(run.date, run.computed_at, False, run.threshold_from), rows
+
+    from .checks import Context, pupil_snapshot
+
+    ctx = Context(school, today)
+    if not ctx.ready:
+        return None, []
+    fields, snapshots = pupil_snapshot(ctx)
+    wanted = {
+        s["pupil_id"]: s
+        for s in snapshots
+        if (s["persistent"] and s["national_age"]) or s["threshold_sessions"] >= THRESHOLD_SESSIONS
+    }
+    names = (
+        Pupil.objects.filter(pk__in=list(wanted))
+        .filter(filters.pupil_q())
+        .values(
+            "preferred_surname",
+            **{k: v for k, v in _pupil_name().items() if k != "preferred_surname"},
+            pupil_id=F("pk"),
+        )
     )
+    rows = [{**{name: wanted[r["pupil_id"]][name] for name in _FIGURES}, **r} for r in names]
+    return FiguresSource(today, None, True, fields["threshold_from"]), rows
+
+
+def _percent(absent, possible) -> float:
+    return 100 * absent / possible if possible else 0.0
+
+
+def _new_alerts(school, filters) -> list[AlertLine]:
+    rows = (
+        Alert.objects.filter(school=school, status=Alert.Status.NEW)
+        .filter(filters.on("pupil__"))
+        .order_by("rule__order", "rule_id", "-found_on", "pupil__legal_surname", "id")
+        .values(
+            "pk",
+            "rule_id",
+            "pupil_id",
+            "found_on",
+            figures=KeyTransform("figures", "evidence"),
+            **_pupil_name("pupil__"),
+        )
+    )
+    lines = []
+    for r in rows:
+        line = _line(r, "")
+        lines.append(
+            AlertLine(r["pk"], r["rule_id"], r["pupil_id"], line.name, line.group, r["found_on"], r["figures"] or {})
+        )
+    return lines
+
+
+def _newly_persistent(rows):
+    """Pupils persistently (≥ 10 %) or severely (≥ 50 %) absent this year to date who were not
+    a week before (exact integer comparisons, as in `AttendanceFigures`)."""
     pa, sa = [], []
     for r in rows:
-        if not r["possible"]:
+        possible, absent = r["possible"], r["authorised"] + r["unauthorised"]
+        before_possible, before_absent = r["possible_week_before"], r["absent_week_before"]
+        if not possible or 10 * absent < possible:
             continue
-        now_pct = 100 * r["absent"] / r["possible"]
-        was = 100 * r["absent_before"] / r["possible_before"] if r["possible_before"] else 0
-        if now_pct >= 50 > was:
-            sa.append(_line(r, f"{now_pct:.1f} % absence (was {was:.1f} % a week ago)", round(now_pct, 1)))
-        elif 10 * r["absent"] >= r["possible"] and not (
-            r["possible_before"] and 10 * r["absent_before"] >= r["possible_before"]
-        ):
-            pa.append(_line(r, f"{now_pct:.1f} % absence (was {was:.1f} % a week ago)", round(now_pct, 1)))
-    key = lambda line: (-line.figure, line.name)  # noqa: E731
+        now_pct, was = _percent(absent, possible), _percent(before_absent, before_possible)
+        detail = f"{now_pct:.1f} % absence (was {was:.1f} % a week before)"
+        if 2 * absent >= possible and not (before_possible and 2 * before_absent >= before_possible):
+            sa.append(_line(r, detail, round(now_pct, 1)))
+        elif not (before_possible and 10 * before_absent >= before_possible):
+            pa.append(_line(r, detail, round(now_pct, 1)))
+    key = lambda line: (-line.figure, line.name, line.pupil_id)  # noqa: E731
     return sorted(pa, key=key)[:LIST_LIMIT], sorted(sa, key=key)[:LIST_LIMIT]
 
 
-def _threshold(school, today, recent_days, filters, sessions=10, weeks=10):
-    """Pupils meeting the national penalty-notice threshold today (marks already relied on by
-    a notice left out); N flagged as unresolved."""
-    last = SchoolDay.objects.filter(school=school, date__lte=today).order_by("-date").values("week_number").first()
-    if last is None:
-        return []
-    first_week = max(1, last["week_number"] - weeks + 1)
-    start = SchoolDay.objects.filter(school=school, week_number__gte=first_week).aggregate(d=Min("date"))["d"]
-    rows = (
-        counted_marks(school=school, date_from=start, date_to=today)
-        .filter(code__penalty_threshold=True)
-        .filter(filters.on("pupil__"))
-        .exclude(Exists(PenaltyNoticeMark.objects.filter(mark_id=OuterRef("pk"))))
-        .values("pupil_id", **_pupil_name("pupil__"))
-        .annotate(n=Count("id"), unresolved=Count("id", filter=Q(code__code="N")))
-        .filter(n__gte=sessions)
-        .order_by("-n")
-    )
-    return [
+def _threshold(rows, source):
+    """Pupils meeting the national penalty-notice threshold (sessions of compulsory school age
+    not already relied on by a notice); N flagged as unresolved."""
+    lines = [
         _line(
             r,
-            f"{r['n']} unauthorised sessions since {start:%d %b %Y}"
-            + (f"; {r['unresolved']} still coded N" if r["unresolved"] else ""),
-            r["n"],
-            unresolved=r["unresolved"],
+            f"{r['threshold_sessions']} unauthorised sessions since {source.threshold_from:%d %b %Y}"
+            + (f"; {r['threshold_unresolved']} still coded N" if r["threshold_unresolved"] else ""),
+            r["threshold_sessions"],
+            unresolved=r["threshold_unresolved"],
         )
-        for r in rows[:LIST_LIMIT]
+        for r in rows
+        if r["threshold_sessions"] >= THRESHOLD_SESSIONS
     ]
+    return sorted(lines, key=lambda line: (-line.figure, line.name, line.pupil_id))[:LIST_LIMIT]

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from registers.models import Contact, Mark, Pupil, School, SchoolDay, Staff
@@ -168,6 +169,79 @@ def set_stage(*, case: Case, stage: LadderStage, on: dt.date, user=None, alert: 
         CaseStep.objects.get_or_create(case=case, kind=CaseStep.Kind.STAGE, alert=alert, defaults=values)
 
 
+CLOSE_OUTCOMES = {
+    "improved": "Attendance improved",
+    "left": "The pupil left the school",
+    "local_authority": "Passed to the local authority",
+    "legal": "Legal intervention concluded",
+    "other": "Other",
+}
+
+
+@transaction.atomic
+def close_case(*, case: Case, on: dt.date, outcome: str, reason: str, user=None) -> Case:
+    """Close with an outcome and a reason, kept on a closing step with the figures then."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != Case.Status.OPEN:
+        raise ValidationError("This case is already closed.")
+    if outcome not in CLOSE_OUTCOMES:
+        raise ValidationError("Choose the outcome of the case.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the case is being closed.")
+    if on < case.opened_on:
+        raise ValidationError(f"A case cannot close before it opened ({case.opened_on:%d %b %Y}).")
+    case.status, case.closed_on = Case.Status.CLOSED, on
+    case.save()
+    CaseStep.objects.create(
+        case=case,
+        kind=CaseStep.Kind.CLOSED,
+        date=on,
+        note=f"{CLOSE_OUTCOMES[outcome]}: {reason}",
+        figures=snapshot(case.pupil, on),
+        created_by=user,
+    )
+    return case
+
+
+@transaction.atomic
+def reopen_case(*, case: Case, on: dt.date, reason: str, user=None) -> Case:
+    """Reopen a closed case (a pupil has one open case at a time), with the reason on a step."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status != Case.Status.CLOSED:
+        raise ValidationError("This case is open.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the case is being reopened.")
+    if Case.objects.filter(pupil=case.pupil_id, status=Case.Status.OPEN).exists():
+        raise ValidationError(f"{case.pupil.name} already has an open case: add to that one instead.")
+    if case.closed_on and on < case.closed_on:
+        raise ValidationError(f"The case closed on {case.closed_on:%d %b %Y}; it cannot reopen before then.")
+    case.status, case.closed_on = Case.Status.OPEN, None
+    case.save()
+    CaseStep.objects.create(
+        case=case,
+        kind=CaseStep.Kind.OPENED,
+        date=on,
+        note=f"Reopened: {reason}",
+        figures=snapshot(case.pupil, on),
+        created_by=user,
+    )
+    return case
+
+
+@transaction.atomic
+def set_case_owner(*, case: Case, owner: Staff | None) -> Case:
+    """Hand the case to a member of staff of the school who works cases (or to nobody)."""
+    from .rules import CASE_MANAGERS
+
+    if owner is not None and (owner.school_id != case.school_id or owner.position not in CASE_MANAGERS):
+        raise ValidationError("The owner must be a member of the school's attendance team who works cases.")
+    case.owner = owner
+    case.save()
+    return case
+
+
 def record_action(
     *,
     case: Case,
@@ -212,9 +286,54 @@ def complete_action(*, action: Action, done_on: dt.date, outcome: str) -> Action
 
 @transaction.atomic
 def add_support_targets(*, action: Action, targets: list[dict]) -> list[SupportTarget]:
+    """SMART targets: each says what (specific), how it is measured and by when; a target due
+    before the plan was made cannot be met."""
     if action.kind != TaskKind.SUPPORT_PLAN:
         raise ValidationError("Targets belong to a support plan.")
+    if not targets:
+        raise ValidationError("Add at least one target.")
+    plan_date = action.done_on or (timezone.localdate(action.created_at) if action.created_at else None)
+    problems = []
+    for i, t in enumerate(targets, start=1):
+        if not (t.get("specific") or "").strip() or not (t.get("measure") or "").strip():
+            problems.append(f"Target {i}: say what will change and how it will be measured.")
+        if t.get("due_on") is None:
+            problems.append(f"Target {i}: give the date it is reviewed by.")
+        elif plan_date and t["due_on"] < plan_date:
+            problems.append(f"Target {i}: the review date is before the plan was made ({plan_date:%d %b %Y}).")
+    if problems:
+        raise ValidationError(problems)
     return [SupportTarget.objects.create(action=action, **t) for t in targets]
+
+
+@transaction.atomic
+def add_support_plan(
+    *, case: Case, on: dt.date, description: str, targets: list[dict], user=None, assigned_to: Staff | None = None
+) -> Action:
+    """A support plan and its SMART targets, together (a plan without targets is not a plan)."""
+    if not Case.objects.filter(pk=case.pk, status=Case.Status.OPEN).exists():
+        raise ValidationError("The case is closed: reopen it first.")
+    plan = record_action(
+        case=case,
+        kind=TaskKind.SUPPORT_PLAN,
+        user=user,
+        on=on,
+        done_on=on,
+        description=description,
+        assigned_to=assigned_to,
+    )
+    add_support_targets(action=plan, targets=targets)
+    return plan
+
+
+@transaction.atomic
+def record_target_outcome(*, target: SupportTarget, met: bool | None) -> SupportTarget:
+    """Met, not met, or back to in progress (None)."""
+    if met not in (True, False, None):
+        raise ValidationError("A target is met, not met or in progress.")
+    target.met = met
+    target.save()
+    return target
 
 
 def start_monitoring(*, case: Case, weeks: int, start: dt.date, alert: Alert | None = None) -> MonitoringPeriod:
@@ -371,6 +490,10 @@ def issue_notice_to_improve(
         raise ValidationError(f"The improvement period is 3 to 6 weeks; {weeks} weeks is outside it.")
     if parent.pupil_id != case.pupil_id:
         raise ValidationError("The parent must be a contact of the case's pupil.")
+    if not parent.parental_responsibility:
+        raise ValidationError(f"{parent} does not have parental responsibility.")
+    if case.status != Case.Status.OPEN:
+        raise ValidationError("The case is closed: reopen it first.")
     if not support_offered.strip() or not sufficient_improvement.strip():
         raise ValidationError("Say what support has been offered and what sufficient improvement means.")
     return NoticeToImprove.objects.create(
@@ -400,6 +523,7 @@ def record_notice_outcome(*, notice: NoticeToImprove, outcome: str, on: dt.date,
 # --- penalty notices ----------------------------------------------------------------------
 
 FIRST_FULL, FIRST_REDUCED, SECOND = 16000, 8000, 16000
+THRESHOLD_SESSIONS, THRESHOLD_WEEKS = 10, 10
 ALTERNATIVES = [
     "an attendance contract",
     "an education supervision order",
@@ -460,6 +584,10 @@ def issue_penalty_notice(
     A mark relied on by another notice, or still coded N, is refused."""
     if parent.pupil_id != pupil.pk:
         raise ValidationError("The parent must be a contact of the pupil.")
+    if not parent.parental_responsibility:
+        raise ValidationError(f"{parent} does not have parental responsibility.")
+    if case is not None and case.status != Case.Status.OPEN:
+        raise ValidationError("The case is closed: reopen it first.")
     if not marks:
         raise ValidationError("A penalty notice relies on the sessions of unauthorised absence: choose them.")
     mark_ids = [m.pk for m in marks]
@@ -472,11 +600,15 @@ def issue_penalty_notice(
             problems.append(f"{mark.date} {mark.session} ({mark.code.code}) is not unauthorised absence.")
         elif mark.code.code == "N":
             problems.append(f"{mark.date} {mark.session} is still coded N: resolve it first.")
+        elif mark.date > issued_on:
+            problems.append(f"{mark.date} {mark.session} is after the notice's issue date.")
     used = PenaltyNoticeMark.objects.filter(mark_id__in=mark_ids).select_related("mark", "notice")
     for link in used:
         problems.append(
             f"{link.mark.date} {link.mark.session} was already used for the notice of {link.notice.issued_on:%d %b %Y}."
         )
+    if not problems:
+        problems += _threshold_problems(pupil.school, rows)
     if problems:
         raise ValidationError(problems)
     terms = penalty_notice_terms(pupil=pupil, parent=parent, on=issued_on)
@@ -498,21 +630,50 @@ def issue_penalty_notice(
     return notice
 
 
+def _threshold_problems(school: School, marks: list[Mark]) -> list[str]:
+    """The national threshold: the notice relies on at least 10 unauthorised sessions within
+    10 school weeks (a school week is one with sessions, so holidays do not count)."""
+    if len(marks) < THRESHOLD_SESSIONS:
+        return [
+            f"A penalty notice relies on at least {THRESHOLD_SESSIONS} sessions of unauthorised absence "
+            f"(the national threshold); {len(marks)} chosen."
+        ]
+    weeks = SchoolDay.objects.filter(school=school, date__in={m.date for m in marks}).aggregate(
+        first=Min("week_number"), last=Max("week_number")
+    )
+    if weeks["first"] is not None and weeks["last"] - weeks["first"] + 1 > THRESHOLD_WEEKS:
+        return [f"The sessions chosen span more than {THRESHOLD_WEEKS} school weeks: choose them within one window."]
+    return []
+
+
 @transaction.atomic
 def set_penalty_notice_status(*, notice: PenaltyNotice, status: str, on: dt.date) -> PenaltyNotice:
+    """Paid (on a date from the issue date), unpaid (only once the 28 days have passed) or
+    withdrawn (final; it then no longer counts towards the limit of two in 3 years)."""
     if status not in PenaltyNotice.Status.values:
         raise ValidationError("Unknown status.")
+    notice = PenaltyNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.status == PenaltyNotice.Status.WITHDRAWN:
+        raise ValidationError("This notice was withdrawn; it cannot change again.")
+    if status == PenaltyNotice.Status.PAID and on < notice.issued_on:
+        raise ValidationError(f"A notice cannot be paid before it was issued ({notice.issued_on:%d %b %Y}).")
+    if status == PenaltyNotice.Status.UNPAID and on <= notice.deadline:
+        raise ValidationError(f"The parent has until {notice.deadline:%d %b %Y} to pay; it is not unpaid yet.")
     notice.status = status
-    if status == PenaltyNotice.Status.PAID:
-        notice.paid_on = on
+    notice.paid_on = on if status == PenaltyNotice.Status.PAID else None
     notice.save()
     return notice
 
 
 @transaction.atomic
 def refer_for_prosecution(*, notice: PenaltyNotice, on: dt.date) -> PenaltyNotice:
+    notice = PenaltyNotice.objects.select_for_update().get(pk=notice.pk)
     if notice.status != PenaltyNotice.Status.UNPAID:
         raise ValidationError("Only an unpaid notice is referred for prosecution.")
+    if notice.prosecution_referred_on:
+        raise ValidationError(f"Already referred on {notice.prosecution_referred_on:%d %b %Y}.")
+    if on <= notice.deadline:
+        raise ValidationError(f"The parent has until {notice.deadline:%d %b %Y} to pay.")
     notice.prosecution_referred_on = on
     notice.save()
     return notice

@@ -5,7 +5,14 @@ each trigger accepts, so a bad policy is refused when it is saved, never when th
 
 from __future__ import annotations
 
+from .school_age import CHOICES as AGE_CHOICES
+
 PERIODS = ("year_to_date", "term", "half_term", "weeks")
+
+AGES_HELP = (
+    "all: every pupil; 5_to_15: aged 5 to 15 at the start of the academic year (national statistics); "
+    "compulsory: only sessions while the pupil is of compulsory school age"
+)
 
 # name: (type, required, default, description)
 SCHEMAS: dict[str, dict[str, tuple]] = {
@@ -15,34 +22,40 @@ SCHEMAS: dict[str, dict[str, tuple]] = {
         "period": (str, False, "year_to_date", "year_to_date, term, half_term or weeks"),
         "weeks": (int, False, None, "With period 'weeks': the last N school weeks"),
         "min_sessions": (int, False, 10, "Ignore pupils with fewer possible sessions"),
+        "ages": (str, False, "all", AGES_HELP),
     },
     "band": {
         "band": (str, True, None, "The band's name"),
         "period": (str, False, "year_to_date", "year_to_date, term, half_term or weeks"),
         "weeks": (int, False, None, "With period 'weeks': the last N school weeks"),
         "min_sessions": (int, False, 10, "Ignore pupils with fewer possible sessions"),
+        "ages": (str, False, "all", AGES_HELP),
     },
     "persistent_absence": {
         "percent": (float, False, 10.0, "Absence % at or above which a pupil is persistently absent"),
         "period": (str, False, "year_to_date", "year_to_date, term, half_term or weeks"),
         "weeks": (int, False, None, ""),
         "min_sessions": (int, False, 10, ""),
+        "ages": (str, False, "5_to_15", AGES_HELP),
     },
     "severe_absence": {
         "percent": (float, False, 50.0, "Absence % at or above which absence is severe"),
         "period": (str, False, "year_to_date", "year_to_date, term, half_term or weeks"),
         "weeks": (int, False, None, ""),
         "min_sessions": (int, False, 10, ""),
+        "ages": (str, False, "5_to_15", AGES_HELP),
     },
     "absence_sessions_over": {
         "sessions": (int, True, None, "More than this many sessions of absence"),
         "period": (str, False, "year_to_date", "year_to_date, term, half_term or weeks"),
         "weeks": (int, False, None, ""),
         "unauthorised_only": (bool, False, False, ""),
+        "ages": (str, False, "all", AGES_HELP),
     },
     "penalty_threshold": {
         "sessions": (int, False, 10, "Unauthorised sessions (G, N, O, U) …"),
         "weeks": (int, False, 10, "… within this many school weeks (rolling, across terms and years)"),
+        "ages": (str, False, "compulsory", AGES_HELP),
     },
     "lates_in_half_term": {
         "count": (int, True, None, "At least this many late marks in the half-term"),
@@ -57,6 +70,12 @@ SCHEMAS: dict[str, dict[str, tuple]] = {
         "comparison": (str, False, "more_than", "more_than or at_least"),
         "codes": (list, False, [], "Only these codes (e.g. ['I'] for illness); empty: any absence"),
         "recent_days": (int, False, 10, "Only runs that reach into the last N school days"),
+        "count_closures": (
+            bool,
+            False,
+            False,
+            "Count INSET days and bank holidays inside a run as days of it ('4 if it spans an INSET day')",
+        ),
     },
     "illness_periods_in_half_term": {
         "count": (int, True, None, "At least this many separate periods of illness"),
@@ -67,6 +86,7 @@ SCHEMAS: dict[str, dict[str, tuple]] = {
         "period": (str, False, "year_to_date", "year_to_date, term, half_term or weeks"),
         "weeks": (int, False, None, ""),
         "codes": (list, False, ["I"], ""),
+        "ages": (str, False, "all", AGES_HELP),
     },
     "monitoring_review": {
         "weeks": (int, True, None, "Monitoring periods of this length (2 or 4 weeks …)"),
@@ -75,7 +95,17 @@ SCHEMAS: dict[str, dict[str, tuple]] = {
     },
 }
 
+# Every trigger also takes these: the rule applies only to pupils in this range of national
+# curriculum years (0 is Reception), e.g. an all-through school's secondary-only rule.
+COMMON: dict[str, tuple] = {
+    "years_from": (int, False, None, "Only pupils in this national curriculum year or above (0 is Reception)"),
+    "years_to": (int, False, None, "Only pupils in this national curriculum year or below"),
+}
+for _schema in SCHEMAS.values():
+    _schema.update(COMMON)
+
 CHOICES = {
+    "ages": AGE_CHOICES,
     "period": PERIODS,
     "comparison": ("more_than", "at_least"),
     "outcome": ("improved", "not_improved"),
@@ -123,6 +153,13 @@ def validate_parameters(trigger: str, parameters: dict, *, policy=None) -> list[
             errors.append("'codes' must be attendance codes of one or two characters.")
     if parameters.get("period") == "weeks" and not parameters.get("weeks"):
         errors.append("With period 'weeks', give the number of school weeks.")
+    low, high = parameters.get("years_from"), parameters.get("years_to")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        errors.append("'years_from' must not be above 'years_to'.")
+    for name in ("years_from", "years_to"):
+        value = parameters.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= 14:
+            errors.append(f"'{name}' is a national curriculum year from 0 (Reception) to 14.")
     if trigger == "penalty_threshold" and (parameters.get("weeks", 10) or 0) < 1:
         errors.append("The rolling window is at least one school week.")
     band = parameters.get("band")

@@ -40,7 +40,15 @@ def build(school, rule: Rule, on: dt.date, hit: bool) -> tuple[object, dict]:
     """A pupil and their marks {(date, session): code or (code, minutes)}."""
     params = with_defaults(rule.trigger, rule.parameters)
     ctx = Context(school, on)
-    pupil = PupilFactory(school=school, legal_forename="Hit" if hit else "Miss", legal_surname=rule.name[:60])
+    # a pupil the rule concerns: in its year groups, of an age for every age filter
+    year = params.get("years_from") if params.get("years_from") is not None else params.get("years_to") or 3
+    pupil = PupilFactory(
+        school=school,
+        legal_forename="Hit" if hit else "Miss",
+        legal_surname=rule.name[:60],
+        year=year,
+        date_of_birth=dt.date(2025 - 5 - year, 3, 14),
+    )
     marks: dict = {}
     trig = rule.trigger
     if trig in (T.ATTENDANCE_BELOW, T.BAND, T.PERSISTENT, T.SEVERE):

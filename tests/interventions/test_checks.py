@@ -6,9 +6,18 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from interventions.checks import absence_runs, run_checks
 from interventions.models import Alert, Band, Policy, Rule, band_for
+from interventions.school_age import (
+    _dob_bounds,
+    compulsory_age_q,
+    compulsory_from,
+    compulsory_until,
+    is_compulsory_school_age,
+)
 from interventions.services import issue_penalty_notice, load_policy_preset
 from registers.models import Contact, Mark, SchoolDay
 from tests.factories import PupilFactory, write
@@ -79,7 +88,7 @@ def test_penalty_threshold_spans_the_holidays_and_years_counts_n_and_flags_it(sc
     assert alert.evidence["unresolved_n"] == 1 and "coded N" in alert.evidence["note"]
     assert len(alert.evidence["marks"]) == 10
     assert alert.evidence["window"]["from"] < "2026-07-20"  # the window reaches back across the summer
-    assert alert.evidence["parameters"] == {"sessions": 10, "weeks": 10}
+    assert alert.evidence["parameters"] == {"sessions": 10, "weeks": 10, "ages": "compulsory"}
     # a past date sees only what was known then, and re-running never duplicates
     assert run_checks(school=school, on=D(2026, 9, 4)).created == 0
     assert run_checks(school=school, on=D(2026, 9, 7)).created == 0
@@ -124,6 +133,7 @@ def test_lates_per_week_and_half_term(school):
 
 def test_the_checks_use_a_fixed_number_of_queries_whatever_the_number_of_pupils(school):
     load_policy_preset(school=school, preset="A")
+    run_checks(school=school, on=D(2026, 3, 13))  # both measured runs replace this run's snapshot
     queries = []
     for n in (2, 8):
         for p in [PupilFactory(school=school) for _ in range(n)]:
@@ -134,3 +144,115 @@ def test_the_checks_use_a_fixed_number_of_queries_whatever_the_number_of_pupils(
         assert result.created >= n
         queries.append(len(ctx.captured_queries))
     assert queries[1] == queries[0], queries
+
+
+# --- who a rule concerns: compulsory school age, national statistics' ages, year groups -----
+
+
+def test_compulsory_school_age_starts_on_the_prescribed_day_after_the_fifth_birthday():
+    december = D(2021, 12, 10)  # Reception in 2026/27, five on 10 December 2026
+    assert compulsory_from(december) == D(2026, 12, 31)
+    assert not is_compulsory_school_age(december, D(2026, 11, 23))  # autumn term: not yet
+    assert not is_compulsory_school_age(december, D(2026, 12, 18))  # last day of term, already five
+    assert is_compulsory_school_age(december, D(2027, 1, 4))  # first day of the spring term
+    assert compulsory_from(D(2021, 8, 31)) == D(2026, 8, 31)  # five on a prescribed day: from that day
+    assert compulsory_from(D(2021, 9, 1)) == D(2026, 12, 31)  # the oldest in Reception: spring term
+    assert compulsory_from(D(2021, 1, 15)) == D(2026, 3, 31)  # five in January: summer term
+    assert compulsory_from(D(2020, 2, 29)) == D(2025, 3, 31)  # five on 1 March 2025
+    # it ends on the last Friday in June of the school year in which they turn 16
+    assert compulsory_until(D(2010, 10, 15)) == D(2027, 6, 25)
+    assert compulsory_until(D(2011, 8, 15)) == D(2027, 6, 25)  # 16 in the summer holiday: the June before
+    assert is_compulsory_school_age(D(2011, 8, 15), D(2027, 6, 25))
+    assert not is_compulsory_school_age(D(2011, 8, 15), D(2027, 6, 28))
+
+
+@given(st.dates(D(2003, 1, 1), D(2024, 12, 31)), st.dates(D(2020, 1, 1), D(2030, 12, 31)))
+def test_the_birth_date_bounds_the_database_filters_on_agree_with_the_rule(dob, day):
+    earliest, latest = _dob_bounds(day)
+    assert (earliest <= dob <= latest) == is_compulsory_school_age(dob, day)
+
+
+@given(st.dates(D(2024, 9, 1), D(2027, 8, 31)), st.integers(0, 200))
+def test_the_database_filter_splits_a_window_where_the_bounds_change(start, length):
+    end = start + dt.timedelta(days=length)
+    q = compulsory_age_q(start, end)
+    covered = []
+    for child in q.children:
+        first, last = dict(child.children)["date__range"]
+        covered.append((first, last))
+        assert _dob_bounds(first) == _dob_bounds(last)
+    assert covered[0][0] == start and covered[-1][1] == end
+    assert all(b + dt.timedelta(days=1) == c for (_, b), (c, _) in zip(covered, covered[1:], strict=False))
+
+
+def test_penalty_threshold_counts_only_sessions_of_compulsory_school_age(school):
+    policy_with(school, ("penalty_threshold", {}))
+    reception = PupilFactory(school=school, year=0, date_of_birth=D(2021, 12, 10), legal_forename="Reception")
+    year_one = PupilFactory(school=school, year=1, date_of_birth=D(2020, 12, 10), legal_forename="YearOne")
+    december = {(d, s): "O" for d in days(school, D(2026, 12, 14), D(2026, 12, 16)) for s in ("AM", "PM")}
+    january = {(d, s): "O" for d in days(school, D(2027, 1, 4), D(2027, 1, 6)) for s in ("AM", "PM")}
+    for pupil in (reception, year_one):
+        write(school, pupil, {**december, **january})  # 6 + 6 sessions
+    run_checks(school=school, on=D(2027, 1, 8))
+    assert list(Alert.objects.values_list("pupil_id", flat=True)) == [year_one.pk]
+    # four more in the spring term: ten sessions of compulsory school age
+    write(school, reception, {(d, s): "G" for d in days(school, D(2027, 1, 11), D(2027, 1, 12)) for s in ("AM", "PM")})
+    assert run_checks(school=school, on=D(2027, 1, 12)).created == 1
+    alert = Alert.objects.get(pupil=reception)
+    assert alert.evidence["figures"]["unauthorised_sessions"] == 10
+    assert min(m["date"] for m in alert.evidence["marks"]) == "2027-01-04"  # nothing from December
+    # the school may count every session instead (a rule parameter, not code)
+    Alert.objects.all().delete()
+    policy = Policy.objects.get(school=school)
+    Rule.objects.create(policy=policy, name="All ages", trigger="penalty_threshold", parameters={"ages": "all"})
+    run_checks(school=school, on=D(2027, 1, 8))
+    assert set(Alert.objects.filter(rule__name="All ages").values_list("pupil_id", flat=True)) == {
+        reception.pk,
+        year_one.pk,
+    }
+
+
+def test_persistent_absence_concerns_pupils_aged_5_to_15_at_the_start_of_the_year(school):
+    policy_with(school, ("persistent_absence", {}), ("severe_absence", {"ages": "compulsory"}))
+    pupils = {
+        "reception": PupilFactory(school=school, year=0, date_of_birth=D(2021, 12, 10)),  # 4 on 31 Aug 2026
+        "year_one": PupilFactory(school=school, year=1, date_of_birth=D(2021, 8, 31)),  # 5 on 31 Aug 2026
+        "year_eleven": PupilFactory(school=school, year=11, date_of_birth=D(2010, 9, 1)),  # 15
+        "year_twelve": PupilFactory(school=school, year=12, date_of_birth=D(2010, 8, 31)),  # 16
+    }
+    autumn = days(school, D(2026, 11, 2), D(2026, 12, 18))  # absent every session: 70
+    spring = days(school, D(2027, 1, 4), D(2027, 1, 15))  # present every session: 20
+    record = {(d, s): "I" for d in autumn for s in ("AM", "PM")}
+    record.update({(d, s): "/" if s == "AM" else "\\" for d in spring for s in ("AM", "PM")})
+    for pupil in pupils.values():
+        write(school, pupil, record)
+    run_checks(school=school, on=D(2027, 1, 15))
+    persistent = set(Alert.objects.filter(rule__trigger="persistent_absence").values_list("pupil_id", flat=True))
+    assert persistent == {pupils["year_one"].pk, pupils["year_eleven"].pk}
+    # Severe absence counting only sessions of compulsory school age: the Reception child is
+    # of that age from 31 December, so only their full spring attendance counts; the
+    # 16-year-old stopped being of that age on the last Friday of June 2026.
+    severe = set(Alert.objects.filter(rule__trigger="severe_absence").values_list("pupil_id", flat=True))
+    assert severe == {pupils["year_one"].pk, pupils["year_eleven"].pk}
+    # the same rule over every session finds all four
+    Rule.objects.filter(trigger="severe_absence").update(parameters={"ages": "all"})
+    Alert.objects.all().delete()
+    run_checks(school=school, on=D(2027, 1, 15))
+    assert Alert.objects.filter(rule__trigger="severe_absence").count() == 4
+
+
+def test_year_group_range_is_a_parameter_of_every_rule(school):
+    policy = policy_with(school, ("lates_in_week", {"count": 1, "years_from": 7, "years_to": 11}))
+    with pytest.raises(ValidationError, match="must not be above"):
+        Rule.objects.create(
+            policy=policy, name="x", trigger="lates_in_week", parameters={"count": 1, "years_from": 9, "years_to": 7}
+        )
+    with pytest.raises(ValidationError, match="national curriculum year"):
+        Rule.objects.create(policy=policy, name="x", trigger="lates_in_week", parameters={"count": 1, "years_to": 20})
+    with pytest.raises(ValidationError, match="must be one of"):
+        Rule.objects.create(policy=policy, name="x", trigger="persistent_absence", parameters={"ages": "teenagers"})
+    pupils = [PupilFactory(school=school, year=y, date_of_birth=D(2020 - y, 3, 1)) for y in (6, 7, 11, 12)]
+    for pupil in pupils:
+        write(school, pupil, {(D(2026, 3, 16), "AM"): ("L", 5)})
+    run_checks(school=school, on=D(2026, 3, 16))
+    assert set(Alert.objects.values_list("pupil__year", flat=True)) == {7, 11}

@@ -63,4 +63,5 @@ def test_beat_schedule():
     beat = settings.CELERY_BEAT_SCHEDULE
     assert beat["interventions-nightly-checks"]["task"] == "interventions.run_checks_all_schools"
     assert beat["interventions-checks-after-registers-close"]["task"] == "interventions.checks_after_registers_close"
+    app.loader.import_default_modules()  # what a worker does at start: every app's tasks.py
     assert {beat[k]["task"] for k in beat} <= set(app.tasks)
