@@ -31,6 +31,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--skip-leaders", action="store_true", help="leave out the dashboard, policy checks and governors' PDF"
     )
+    parser.add_argument(
+        "--skip-letters", action="store_true", help="leave out the letters figure (500 letters in one PDF)"
+    )
     parser.add_argument("--json", type=Path, default=JSON_PATH, help=f"where to write the table (default {JSON_PATH})")
     return parser.parse_args(argv)
 
@@ -142,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
             rows += leaders_figures.run(pupils, meta, log=log)
     if len(measured) >= 2:
         rows.append(statistics_figures.growth_row(measured[0], measured[-1]))
+    if not args.skip_letters:
+        log("letters:")
+        from bench import letters_figures
+
+        rows += letters_figures.run(log=log)
     if not args.skip_peak:
         log("morning peak (bench.peak):")
         rows += peak_rows()

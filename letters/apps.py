@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class LettersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "letters"
+
+    def ready(self):
+        from absences.services import leave_decided
+
+        from .signals import leave_decision_made
+
+        leave_decided.connect(leave_decision_made, dispatch_uid="letters.leave_decision_letter")

@@ -399,21 +399,33 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
             if group.year == 0:
                 admission = max(admission, year_start)
             enrolment = Enrolment.objects.create(pupil=pupil, admission_date=admission, leaving_date=leaving)
+            home = None  # parents who live with the child share one address (one letter home)
             for priority in range(1, rng.choice([2, 2, 3])):
                 parent_sex = rng.choice("FM")
+                title = "Mrs" if parent_sex == "F" else "Mr"
+                forename = rng.choice(FORENAMES_F if parent_sex == "F" else FORENAMES_M)
+                telephone = f"07700 9{rng.randrange(10000, 99999)}"
+                address = f"{rng.randrange(1, 120)} {rng.choice(STREETS)}\nAshford Green"
+                postcode = (
+                    f"AG{rng.randrange(1, 9)} {rng.randrange(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                    f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                )
+                lives_with = priority == 1 or rng.random() < 0.8
+                if lives_with:
+                    home = home or (address, postcode)
+                    address, postcode = home
                 Contact.objects.create(
                     pupil=pupil,
                     priority=priority,
-                    title="Mrs" if parent_sex == "F" else "Mr",
-                    forename=rng.choice(FORENAMES_F if parent_sex == "F" else FORENAMES_M),
+                    title=title,
+                    forename=forename,
                     surname=surname,
                     relationship="Mother" if parent_sex == "F" else "Father",
-                    telephone=f"07700 9{rng.randrange(10000, 99999)}",
+                    telephone=telephone,
                     email=f"{surname.lower().replace(chr(39), '')}.{serial}.{priority}@example.com",
-                    address=f"{rng.randrange(1, 120)} {rng.choice(STREETS)}\nAshford Green",
-                    postcode=f"AG{rng.randrange(1, 9)} {rng.randrange(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
-                    f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
-                    lives_with_pupil=priority == 1 or rng.random() < 0.8,
+                    address=address,
+                    postcode=postcode,
+                    lives_with_pupil=lives_with,
                 )
             created_pupils.append((pupil, _profile(rng), enrolment))
 
@@ -543,6 +555,9 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
     from interventions.services import load_policy_preset
 
     load_policy_preset(school=school, preset="A")
+    from letters.services import install_starter_templates
+
+    install_starter_templates(school=school)
     if marked_days:
         run_checks(school=school, on=marked_days[-1].date)
 
