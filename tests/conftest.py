@@ -31,3 +31,19 @@ def _tasks_in_process(request):
 @pytest.fixture
 def school(db):
     return make_school()
+
+
+@pytest.fixture
+def worker_queue():
+    """A real Celery worker (in a thread) on a queue of the test's own, so no other worker takes
+    its tasks; for the tests marked `celery` (see tests/celery_worker.py)."""
+    import uuid
+
+    from celery.contrib.testing.worker import start_worker
+
+    from attendance_site.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    assert not app.conf.task_always_eager
+    with start_worker(app, perform_ping_check=False, queues=[queue], shutdown_timeout=60):
+        yield queue

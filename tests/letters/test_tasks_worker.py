@@ -1,49 +1,20 @@
-"""A batch on a real Celery worker with Redis (CI: PostgreSQL + Redis).
-
-The worker runs in a thread with its own database connection, so the test is transactional
-(data committed). A dedicated queue keeps other workers from taking the task."""
+"""A batch on a real Celery worker (see tests/celery_worker.py)."""
 
 import datetime as dt
 import time
-import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
-from attendance_site.celery import app
 from letters.models import Batch, Letter, LetterTemplate
 from letters.services import install_starter_templates, save_letterhead
 from letters.tasks import render_batch
+from tests.celery_worker import needs_real_worker, wait_for
 from tests.factories import PupilFactory, StaffFactory, make_school
 from tests.letters.conftest import add_contact, present_every_day
 
 D = dt.date
 
-pytestmark = [
-    pytest.mark.celery,
-    pytest.mark.skipif(
-        not settings.CELERY_BROKER_URL or settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
-        reason="needs CELERY_BROKER_URL (Redis) and PostgreSQL: the real worker shares committed data",
-    ),
-]
-
-
-@pytest.fixture
-def worker_queue():
-    queue = f"letters-test-{uuid.uuid4().hex[:8]}"
-    assert not app.conf.task_always_eager
-    with start_worker(app, perform_ping_check=False, queues=[queue], shutdown_timeout=60):
-        yield queue
-
-
-def wait_for(predicate, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
+pytestmark = needs_real_worker
 
 
 @pytest.mark.django_db(transaction=True)
