@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 import re
 from dataclasses import dataclass
@@ -767,11 +768,26 @@ def _send_batch(batch) -> list[dict]:
 def letter_pdf_bytes(letter: Letter) -> bytes:
     """The letter's PDF. A letter produced on its own, or e-mailed in a batch, has its PDF stored
     as produced, returned unchanged. A letter printed in a batch is stored in the batch's PDF
-    (pages `batch_first_page` onwards, `pages` long: the PDF that was printed); on its own it is
-    laid out again from its stored article, which is the same letter on the same pages."""
+    (pages `batch_first_page` onwards, `pages` long): those very pages are cut out of the stored
+    print, so what is shown is what was printed. Only if that file were missing is the letter laid
+    out again from its stored article."""
     if letter.pdf:
         with letter.pdf.open("rb") as f:
             return f.read()
+    batch = letter.batch
+    if batch is not None and batch.pdf and letter.batch_first_page and letter.pages:
+        from pypdf import PdfReader, PdfWriter
+
+        with batch.pdf.open("rb") as f:
+            reader = PdfReader(io.BytesIO(f.read()))
+        writer = PdfWriter()
+        first = letter.batch_first_page - 1
+        for page in reader.pages[first : first + letter.pages]:
+            writer.add_page(page)
+        writer.add_metadata({"/Title": letter.subject})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
     anchor = _anchor(letter.pupil_id, letter.household)
     return pdf.lay_out(
         pdf.document_html([letter.html], title=letter.subject, font=_font(letter.data)), [anchor]
