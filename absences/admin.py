@@ -3,6 +3,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from registers.admin import ReadOnlyAdmin
+
 from .models import (
     AbsenceReport,
     AssessmentPeriod,
@@ -31,17 +33,8 @@ class AssessmentPeriodAdmin(SimpleHistoryAdmin):
     list_display = ["name", "school", "start_date", "end_date"]
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     """Records of what was said and decided change only through the services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AbsenceReport)

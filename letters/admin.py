@@ -5,18 +5,9 @@ version); letters and batches are records and cannot be changed here."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from registers.admin import ReadOnlyAdmin
+
 from .models import Batch, Letter, Letterhead, LetterTemplate, LetterTemplateVersion
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Letterhead)

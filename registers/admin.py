@@ -53,8 +53,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return True
 
 
-class ViewOnlyAdmin(HistoryAdmin):
-    """Records written elsewhere (the register service, the code table, the calendar)."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Seen in the admin, changed only by the code that owns them: nothing is added, changed or
+    deleted here. Used by every app's admin for records written elsewhere."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -64,6 +65,10 @@ class ViewOnlyAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ViewOnlyAdmin(ReadOnlyAdmin, HistoryAdmin):
+    """Records written elsewhere (the register service, the code table, the calendar)."""
 
 
 class NoDeleteAdmin(HistoryAdmin):
@@ -140,21 +145,12 @@ class ClosureAdmin(HistoryAdmin):
 
 
 @admin.register(SchoolDay)
-class SchoolDayAdmin(admin.ModelAdmin):
+class SchoolDayAdmin(ReadOnlyAdmin):
     """Derived from the calendar (terms, holidays, INSET days, bank holidays): view only."""
 
     list_display = ["date", "school", "term", "week_number", "half_term"]
     list_filter = ["school", "term__name", "half_term"]
     date_hierarchy = "date"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RegistrationGroup)
@@ -267,7 +263,7 @@ class SubReasonAdmin(HistoryAdmin):
 
 
 @admin.register(AttendanceCode)
-class AttendanceCodeAdmin(admin.ModelAdmin):
+class AttendanceCodeAdmin(ReadOnlyAdmin):
     """The national code set, loaded from the reference table: read-only."""
 
     list_display = [
@@ -282,15 +278,6 @@ class AttendanceCodeAdmin(admin.ModelAdmin):
     ]
     list_filter = ["category", "possible", "penalty_threshold"]
     search_fields = ["code", "meaning"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Register)
@@ -325,7 +312,7 @@ class MarkAdmin(ViewOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     """Reminders sent to teachers (missing registers): a record of what was sent, view only."""
 
     list_display = ["created_at", "recipient", "message", "sent_by", "read_at"]
@@ -334,18 +321,9 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ["recipient", "sent_by"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     """Integration tokens are issued with `manage.py create_api_token` (the raw token is shown
     once, there); here they can be seen and revoked, never edited or deleted."""
 
@@ -354,15 +332,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["name", "key_prefix"]
     exclude = ["key_hash"]
     actions = ["revoke"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_revoke_permission(self, request):
         return request.user.is_superuser

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from registers.admin import ReadOnlyAdmin
+
 from .models import ExportLog, LocalBenchmark, NationalBenchmark, PreviousSchoolAttendance
 
 
@@ -24,20 +26,11 @@ class LocalBenchmarkAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ExportLog)
-class ExportLogAdmin(admin.ModelAdmin):
+class ExportLogAdmin(ReadOnlyAdmin):
     """The audit of exports: read-only."""
 
     list_display = ["created_at", "user_name", "position", "school", "kind", "description", "pupils"]
     list_filter = ["kind", "school"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PreviousSchoolAttendance)
