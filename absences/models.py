@@ -9,42 +9,20 @@
 - `ParentInvite`, `EmailDelivery`: the one-time invitation link and every e-mail we try to send.
 
 Records of what was said or decided keep their history (django-simple-history); the history
-tables are append-only (registers/db.py installs the triggers for every history table)."""
+tables are append-only (registers/audit_triggers.py installs the triggers for every history table)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from common.storage import private_storage
 from registers.models import AM, PM, SESSION_CHOICES, Contact, Pupil, School, Staff
-
-
-class PrivateStorage(FileSystemStorage):
-    """Files under settings.PRIVATE_ROOT (read when used, so tests and deployments may move it)."""
-
-    @property
-    def base_location(self):
-        return str(settings.PRIVATE_ROOT)
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    @property
-    def base_url(self):
-        return None
-
-
-def private_storage():
-    """Evidence lives outside every served directory; only `views.evidence_download` reads it."""
-    return PrivateStorage()
 
 
 def evidence_path(instance, filename):

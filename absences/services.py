@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from registers.calendar import describe_non_school_day
 from registers.models import AM, PM, AttendanceCode, Closure, Contact, Mark, Pupil, SchoolDay, Staff
-from registers.rules import OFFICE_TEAM, staff_of
+from registers.permissions import OFFICE_TEAM, staff_of
 from registers.services import Actor, MarkEntry, MarkValidationError, record_marks
 
 from .emails import queue_email

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registers.models import Contact, Mark, Pupil
-from registers.rules import staff_of
+from registers.permissions import staff_of
 
 from . import selectors, services
 from .forms import (

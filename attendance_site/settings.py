@@ -31,7 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "rules.apps.AutodiscoverRulesConfig",
+    "django.forms",
+    "rules",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -60,6 +61,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "attendance_site.urls"
+FORM_RENDERER = "common.forms.FormRenderer"
 WSGI_APPLICATION = "attendance_site.wsgi.application"
 ASGI_APPLICATION = "attendance_site.asgi.application"
 

@@ -30,8 +30,13 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from registers.models import AttendanceCode, Holiday, Mark, Pupil, School, SchoolDay
-from registers.selectors import _AGGREGATES as FIGURE_AGGREGATES
-from registers.selectors import AttendanceFigures, counted_marks, pupil_figures
+from registers.selectors import (
+    FIGURE_AGGREGATES,
+    PENALTY_THRESHOLD_WEEKS,
+    AttendanceFigures,
+    counted_marks,
+    pupil_figures,
+)
 
 from .models import (
     Alert,
@@ -600,7 +605,7 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
 
 # --- the snapshot the dashboard reads -----------------------------------------------------
 
-SNAPSHOT_THRESHOLD_WEEKS = 10  # the national penalty-notice threshold's window
+SNAPSHOT_THRESHOLD_WEEKS = PENALTY_THRESHOLD_WEEKS
 SNAPSHOT_KEEP_DAYS = 14  # runs older than this (before the newest) are pruned
 WEEK_BEFORE_DAYS = 7
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from registers.years import year_label
+
 from .models import Band, LadderStage, Policy, Rule, TaskKind
 from .school_age import ALL as ALL_AGES
 from .school_age import LABELS as AGE_LABELS
@@ -184,10 +186,6 @@ def conditions_detail(rule: Rule) -> list[str]:
         if name not in PHRASED and name not in PARAMETER_LABELS and p.get(name) != spec[2]:
             out.append(f"{parameter_label(rule.trigger, name)}: {_param_value(p.get(name))}.")
     return out
-
-
-def year_label(year) -> str:
-    return "Reception" if year == 0 else f"Year {year}"
 
 
 def proposals(rule: Rule, letter_titles: dict[str, str] | None = None) -> list[str]:

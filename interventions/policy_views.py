@@ -1,5 +1,5 @@
 """The school's attendance policy, in plain English, and the pages that change it. Thin: the
-permission (interventions.rules: view_policy, edit_policy), the school's own policy or a 404,
+permission (interventions.permissions: view_policy, edit_policy), the school's own policy or a 404,
 a form, a call to interventions.policy_services, a redirect."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.forms import BaseFormSet
 from django.http import Http404
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registers.models import Pupil
-from registers.views import school_for
+from registers.permissions import require_school
 
 from . import policy_selectors as selectors
 from . import policy_services as services
@@ -40,12 +40,7 @@ VIEW, EDIT = "interventions.view_policy", "interventions.edit_policy"
 
 
 def _school(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied("The attendance policy is for the attendance team and senior leaders.")
-    school = school_for(request)
-    if school is None:
-        raise Http404("No school")
-    return school
+    return require_school(request, perm, message="The attendance policy is for the attendance team and senior leaders.")
 
 
 def _policy(request, pk, perm=VIEW) -> Policy:

@@ -25,7 +25,7 @@ from registers.models import (
     School,
     SchoolDay,
 )
-from registers.selectors import registers_past_late_time
+from registers.selectors import PENALTY_THRESHOLD_SESSIONS, registers_past_late_time
 
 from .models import Action, Alert, Case, CheckRun, MonitoringPeriod, NoticeToImprove, PupilSnapshot, Rule
 
@@ -318,7 +318,7 @@ def dashboard(
     )
 
 
-THRESHOLD_SESSIONS = 10  # the national penalty-notice threshold (in 10 school weeks)
+THRESHOLD_SESSIONS = PENALTY_THRESHOLD_SESSIONS
 _FIGURES = (
     "possible",
     "authorised",

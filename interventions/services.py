@@ -15,7 +15,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from registers.models import Contact, Mark, Pupil, School, SchoolDay, Staff
-from registers.selectors import pupil_figures
+from registers.selectors import PENALTY_THRESHOLD_SESSIONS, PENALTY_THRESHOLD_WEEKS, pupil_figures
 
 from .checks import figures_dict
 from .models import (
@@ -233,7 +233,7 @@ def reopen_case(*, case: Case, on: dt.date, reason: str, user=None) -> Case:
 @transaction.atomic
 def set_case_owner(*, case: Case, owner: Staff | None) -> Case:
     """Hand the case to a member of staff of the school who works cases (or to nobody)."""
-    from .rules import CASE_MANAGERS
+    from .permissions import CASE_MANAGERS
 
     if owner is not None and (owner.school_id != case.school_id or owner.position not in CASE_MANAGERS):
         raise ValidationError("The owner must be a member of the school's attendance team who works cases.")
@@ -523,7 +523,7 @@ def record_notice_outcome(*, notice: NoticeToImprove, outcome: str, on: dt.date,
 # --- penalty notices ----------------------------------------------------------------------
 
 FIRST_FULL, FIRST_REDUCED, SECOND = 16000, 8000, 16000
-THRESHOLD_SESSIONS, THRESHOLD_WEEKS = 10, 10
+THRESHOLD_SESSIONS, THRESHOLD_WEEKS = PENALTY_THRESHOLD_SESSIONS, PENALTY_THRESHOLD_WEEKS
 ALTERNATIVES = [
     "an attendance contract",
     "an education supervision order",

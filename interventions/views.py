@@ -10,16 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registers.models import Contact, Mark, RegistrationGroup, Staff
-from registers.rules import staff_of
+from registers.permissions import require_school, staff_of
 from registers.selectors import counted_marks, penalty_threshold, penalty_window, pupil_figures
-from registers.views import school_for
 
 from . import services
 from .checks import figures_dict
@@ -58,19 +56,14 @@ from .models import (
     SupportTarget,
     TaskKind,
 )
-from .rules import CASE_MANAGERS
+from .permissions import CASE_MANAGERS
 from .selectors import Filters
 from .selectors import dashboard as dashboard_selector
 from .templatetags.interventions_tags import pounds
 
 
 def _school(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied("This page is for the attendance team.")
-    school = school_for(request)
-    if school is None:
-        raise Http404("No school")
-    return school
+    return require_school(request, perm, message="This page is for the attendance team.")
 
 
 def _today():

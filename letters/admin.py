@@ -5,7 +5,7 @@ version); letters and batches are records and cannot be changed here."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from registers.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 
 from .models import Batch, Letter, Letterhead, LetterTemplate, LetterTemplateVersion
 

@@ -8,6 +8,7 @@ class LettersConfig(AppConfig):
     def ready(self):
         from absences.services import leave_decided
 
+        from . import permissions  # noqa: F401  (registers the permissions)
         from .signals import leave_decision_made
 
         leave_decided.connect(leave_decision_made, dispatch_uid="letters.leave_decision_letter")

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 from django.utils.html import format_html, format_html_join
 
+from registers.years import year_label
+
 from .sandbox import Catalogue, DateText
 
 # --- the catalogue ------------------------------------------------------------------------
@@ -332,12 +334,6 @@ def pronouns(pupil) -> dict:
         "their": possessive,
         "they_are": f"{subject} {'are' if subject == 'they' else 'is'}",
     }
-
-
-def year_label(year: int) -> str:
-    from registers.forms import year_label as label
-
-    return label(year)
 
 
 def address_lines(contact) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from registers.forms import year_label
 from registers.models import Contact, Pupil, RegistrationGroup
+from registers.years import year_label
 
 from .models import Delivery, Letterhead, LetterTemplate
 

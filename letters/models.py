@@ -21,13 +21,8 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from absences.models import PrivateStorage
+from common.storage import private_storage
 from registers.models import Contact, Pupil, School
-
-
-def private_storage():
-    """Letters, batches and logos live under PRIVATE_ROOT, outside every served directory."""
-    return PrivateStorage()
 
 
 def _private_name(prefix: str, school_id: int, extension: str) -> str:

@@ -25,7 +25,7 @@ from django.utils.safestring import mark_safe
 from weasyprint import HTML
 from weasyprint.urls import URLFetcherResponse
 
-from reports.pdf import StaticFileFetcher
+from common.pdf import StaticFileFetcher
 
 BASE_URL = "https://letters.invalid/"
 LOGO_PREFIX = "/private-logo/"
@@ -53,7 +53,7 @@ def _logo_path(name: str) -> Path | None:
 
 
 class LetterFetcher(StaticFileFetcher):
-    """Static files as reports.pdf does, plus the school's private logo; nothing else."""
+    """Static files as every PDF does, plus the school's private logo; nothing else."""
 
     def fetch(self, url, headers=None):
         parts = urlsplit(url)
@@ -67,7 +67,7 @@ class LetterFetcher(StaticFileFetcher):
                 raise ValueError(f"refusing to fetch {url}: not a school logo")
             mime = mimetypes.guess_type(str(path))[0] or "application/octet-stream"
             return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
-        # reports.pdf's fetcher serves /static/… (and refuses the rest) for a path on its own
+        # the static fetcher serves /static/… (and refuses the rest) for a path on its own
         return super().fetch(parts.path, headers)
 
 

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,10 +20,11 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from registers.forms import year_label
 from registers.models import Contact, Pupil
+from registers.permissions import require_school
 from registers.selectors import pupils_on_roll
-from registers.views import school_for, search_pupils
+from registers.views import search_pupils
+from registers.years import year_label
 
 from . import selectors, services
 from .forms import LetterFilterForm, LetterheadForm, ProduceChooseForm, ProduceForm, TemplateForm
@@ -50,11 +50,9 @@ LETTER_FRAME_CSP = {
 
 
 def _school(request, *perms):
-    """The user's school, if they hold one of `perms` for it (403 otherwise)."""
-    school = school_for(request)
-    if school is None or not any(request.user.has_perm(p, school) for p in perms):
-        raise PermissionDenied("Letters are for the attendance officer, the office and the headteacher.")
-    return school
+    return require_school(
+        request, *perms, message="Letters are for the attendance officer, the office and the headteacher."
+    )
 
 
 def _today():

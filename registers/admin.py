@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin import ReadOnlyAdmin
+
 from .models import (
     AcademicYear,
     AttendanceCode,
@@ -51,20 +53,6 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Seen in the admin, changed only by the code that owns them: nothing is added, changed or
-    deleted here. Used by every app's admin for records written elsewhere."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ViewOnlyAdmin(ReadOnlyAdmin, HistoryAdmin):

@@ -34,7 +34,7 @@ from .api_auth import token_of
 from .api_rules import visible_groups, visible_marks, visible_pupils, visible_schools
 from .calendar import describe_non_school_day
 from .models import AM, PM, Enrolment, Mark, Pupil, Register, RegisterTime, RegistrationGroup, SchoolDay
-from .rules import is_aggregate_reader, is_office_team, staff_of, teaches_group
+from .permissions import is_aggregate_reader, is_office_team, staff_of, teaches_group
 from .selectors import AttendanceFigures, attendance_statistics, pupil_figures, pupils_on_roll, total_figures
 from .serializers import (
     CalendarSerializer,

@@ -1,5 +1,5 @@
 """Who may see and do what through the API: the pages' django-rules predicates
-(`registers.rules`) plus integrations (API tokens) and parents.
+(`registers.permissions`) plus integrations (API tokens) and parents.
 
 Object permissions are rules perms (`registers.api_*`); lists are narrowed by the
 `visible_*` querysets, which say the same thing as the predicates as a query, so an object
@@ -11,14 +11,14 @@ import rules
 from django.db.models import Q
 
 from .models import Contact, Mark, Pupil, RegistrationGroup, School
-from .rules import (
+from .permissions import (
     AGGREGATE_ONLY,
     OFFICE_TEAM,
-    _school_id,
     is_aggregate_reader,
     is_office_team,
     is_superuser,
     register_belongs_to_teacher,
+    school_id_of,
     staff_of,
     teaches_pupil,
 )
@@ -34,13 +34,13 @@ def is_integration(user, obj=None):
     token = token_of(user)
     if token is None or not token.is_active:
         return False
-    return obj is None or _school_id(obj) == token.school_id
+    return obj is None or school_id_of(obj) == token.school_id
 
 
 @rules.predicate
 def is_writing_integration(user, obj=None):
     token = token_of(user)
-    return token is not None and token.can_write and (obj is None or _school_id(obj) == token.school_id)
+    return token is not None and token.can_write and (obj is None or school_id_of(obj) == token.school_id)
 
 
 def _is_user(user) -> bool:

@@ -7,4 +7,4 @@ class RegistersConfig(AppConfig):
     verbose_name = "Registers"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import permissions, signals  # noqa: F401  (permissions: django-rules predicates)

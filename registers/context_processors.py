@@ -1,4 +1,4 @@
-from .rules import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS
+from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS
 
 
 def staff(request):

@@ -1,6 +1,7 @@
 from django import forms
 
 from .models import RegistrationGroup
+from .years import year_label
 
 
 class PupilSearchForm(forms.Form):
@@ -19,11 +20,3 @@ class PupilSearchForm(forms.Form):
         years = sorted({g.year for g in groups})
         self.fields["year"].choices = [("", "All years")] + [(y, year_label(y)) for y in years]
         self.fields["q"].widget.attrs.update({"type": "search", "autocomplete": "off", "spellcheck": "false"})
-
-
-def year_label(year: int) -> str:
-    if year == 0:
-        return "Reception"
-    if year < 0:
-        return "Nursery"
-    return f"Year {year}"

@@ -2,7 +2,7 @@
 
 Every record belongs to one school. Marks are written only by `registers.services`
 (the register service); their history rows are append-only, enforced by database
-triggers (see `registers.db`)."""
+triggers (see `registers.audit_triggers`)."""
 
 from __future__ import annotations
 

@@ -38,13 +38,12 @@ from .models import (
     Register,
     RegisterTime,
     RegistrationGroup,
-    School,
     SchoolDay,
     Staff,
 )
 from .notifications import mark_read, send_register_reminder, unread_for
+from .permissions import is_office_team, require_school, staff_of
 from .register_forms import LateArrivalForm, parse_register_post
-from .rules import is_office_team, staff_of
 from .selectors import registers_past_late_time
 from .services import Actor, MarkEntry, MarkValidationError, record_marks, take_register_if_complete
 
@@ -77,17 +76,6 @@ def _now() -> dt.datetime:
 
 def _office(user) -> bool:
     return bool(user.is_superuser or is_office_team(user))
-
-
-def _school_for(user) -> School:
-    staff = staff_of(user)
-    if staff is not None and staff.school_id:
-        return staff.school
-    if user.is_superuser:
-        school = School.objects.order_by("pk").first()
-        if school is not None:
-            return school
-    raise PermissionDenied("Your account is not linked to a school.")
 
 
 def _actor(user, staff) -> Actor:
@@ -639,7 +627,7 @@ def today(request):
     staff = staff_of(request.user)
     now = _now()
     office = _office(request.user)
-    school = _school_for(request.user)
+    school = require_school(request)
     if staff is not None and staff.position in (Staff.Position.GOVERNOR, Staff.Position.TRUST_LEADER):
         raise PermissionDenied("Registers are for staff who take or manage them.")
     groups = list(staff.groups.filter(school=school).order_by("year", "name")) if staff is not None else []
@@ -677,7 +665,7 @@ def dismiss_notification(request, pk):
 def _require_office(request):
     if not _office(request.user):
         raise PermissionDenied("This page is for the school office.")
-    return _school_for(request.user)
+    return require_school(request)
 
 
 @dataclass

@@ -16,6 +16,10 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 from .models import AttendanceCode, Enrolment, Mark, Pupil, SchoolDay
 
 CAT = AttendanceCode.Category
+# The national penalty-notice threshold (RULES.md): 10 sessions of unauthorised absence within a
+# rolling 10 school weeks. The one home of these numbers; a school's policy may ask other questions.
+PENALTY_THRESHOLD_SESSIONS = 10
+PENALTY_THRESHOLD_WEEKS = 10
 
 
 @dataclass
@@ -107,7 +111,9 @@ def counted_marks(*, school, date_from: dt.date, date_to: dt.date, pupils=None, 
     return marks.filter(on_roll(include_subsidiary))
 
 
-_AGGREGATES = {
+# Per-pupil figures as conditional aggregates over counted marks; public so that a policy check
+# can add its own filter and still count exactly as every other page does.
+FIGURE_AGGREGATES = {
     "possible": Count("id"),
     "present": Count("id", filter=Q(code__category=CAT.PRESENT)),
     "approved_activity": Count("id", filter=Q(code__category=CAT.APPROVED)),
@@ -129,7 +135,7 @@ def pupil_figures(
     )
     figures = {
         row.pop("pupil_id"): AttendanceFigures(**row)
-        for row in marks.values("pupil_id").annotate(**_AGGREGATES).order_by()
+        for row in marks.values("pupil_id").annotate(**FIGURE_AGGREGATES).order_by()
     }
     if with_codes:
         for row in marks.values("pupil_id", symbol=F("code__code")).annotate(n=Count("id")).order_by():
@@ -140,7 +146,7 @@ def pupil_figures(
 def total_figures(*, school, date_from, date_to, pupils=None, with_codes=False) -> AttendanceFigures:
     """One set of figures for a group of pupils (sessions summed over pupils)."""
     marks = counted_marks(school=school, date_from=date_from, date_to=date_to, pupils=pupils)
-    totals = AttendanceFigures(**marks.aggregate(**_AGGREGATES))
+    totals = AttendanceFigures(**marks.aggregate(**FIGURE_AGGREGATES))
     if with_codes:
         totals.by_code = dict(
             marks.values_list("code__code").annotate(n=Count("id")).order_by().values_list("code__code", "n")
@@ -187,7 +193,7 @@ class ThresholdWindow:
     end: dt.date
 
 
-def penalty_window(*, school, on: dt.date, weeks: int = 10) -> ThresholdWindow | None:
+def penalty_window(*, school, on: dt.date, weeks: int = PENALTY_THRESHOLD_WEEKS) -> ThresholdWindow | None:
     """The rolling window of `weeks` school weeks ending with the school week of `on`
     (or the last school week before it), across terms and years; it ends on `on` so that a
     check run for a past date sees only what was known then."""
@@ -209,7 +215,14 @@ class ThresholdRow:
     window_end: dt.date
 
 
-def penalty_threshold(*, school, on: dt.date, sessions: int = 10, weeks: int = 10, pupils=None) -> list[ThresholdRow]:
+def penalty_threshold(
+    *,
+    school,
+    on: dt.date,
+    sessions: int = PENALTY_THRESHOLD_SESSIONS,
+    weeks: int = PENALTY_THRESHOLD_WEEKS,
+    pupils=None,
+) -> list[ThresholdRow]:
     """Pupils with at least `sessions` unauthorised sessions (codes flagged for the penalty
     threshold: G, N, O, U) in the rolling window. `N` counts and is reported as unresolved."""
     window = penalty_window(school=school, on=on, weeks=weeks)

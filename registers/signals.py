@@ -1,8 +1,8 @@
 from django.db.models.signals import post_migrate, post_save
 from django.dispatch import receiver
 
+from .audit_triggers import install_audit_triggers
 from .codes import load_codes
-from .db import install_audit_triggers
 
 
 @receiver(post_migrate, dispatch_uid="registers.after_migrate")

@@ -21,9 +21,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .calendar import academic_year_for
-from .forms import PupilSearchForm, year_label
+from .forms import PupilSearchForm
 from .models import AttendanceCode, Pupil, RegistrationGroup, School, SchoolDay
-from .rules import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS, staff_of
+from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS, school_for, staff_of
 from .selectors import (
     AttendanceFigures,
     amended_marks_history,
@@ -32,6 +32,7 @@ from .selectors import (
     pupils_on_roll,
     total_figures,
 )
+from .years import year_label
 
 PUPILS_PER_PAGE = 50
 SMALL_GROUP = 5  # governors' figures for fewer pupils than this are suppressed (DESIGN.md principle 7)
@@ -60,19 +61,6 @@ def year_to_date(school: School, today: dt.date | None = None) -> Period:
     if year is None:
         return Period("No academic year", today, today)
     return Period(f"Academic year {year.name}", year.start_date, min(today, year.end_date))
-
-
-def school_for(request) -> School | None:
-    """The school whose pages the user sees: their own; an administrator with no staff record
-    picks one (?school=) or gets the first."""
-    staff = staff_of(request.user)
-    if staff is not None and staff.school_id:
-        return staff.school
-    if request.user.is_superuser:
-        schools = School.objects.order_by("name")
-        chosen = request.GET.get("school", "")
-        return (schools.filter(pk=chosen).first() if chosen.isdigit() else None) or schools.first()
-    return None
 
 
 def visible_pupils(user, school: School):

@@ -14,8 +14,9 @@ from django.db.models.functions import ExtractWeekDay
 
 from registers.models import AttendanceCode, Pupil, RegistrationGroup, School, SchoolDay
 from registers.selectors import AttendanceFigures, counted_marks, pupil_figures
+from registers.years import year_label
 
-from .selectors import WEEKDAYS, Group, year_label
+from .selectors import WEEKDAYS, Group
 
 CHARACTERISTICS = [
     ("", "Any"),

@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from registers.models import Enrolment, Mark, Pupil, School, SchoolDay
 from registers.selectors import AttendanceFigures, pupil_figures, pupils_on_roll
+from registers.years import year_label
 
 from .models import ExportLog, PreviousSchoolAttendance
-from .selectors import Period, age_on, compulsory_age_q, year_label
+from .selectors import Period, age_on, compulsory_age_q
 
 # --- audit ----------------------------------------------------------------------------------
 

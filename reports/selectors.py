@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from registers.models import AcademicYear, AttendanceCode, Enrolment, Pupil, School, SchoolDay, Term
 from registers.selectors import AttendanceFigures, counted_marks, pupil_figures, pupils_on_roll
+from registers.years import year_label
 
 from .models import BenchmarkPhase, LocalBenchmark, NationalBenchmark, phase_for_school
 from .suppression import SECONDARY, Cell, suppress_cell, suppress_set, too_few, total_must_hide
@@ -181,10 +182,6 @@ ETHNIC_GROUPS = [
     ("Any other ethnic group", Q(ethnicity__startswith="O")),
     ("Not known or refused", Q(ethnicity__in=["", "REFU", "NOBT"])),
 ]
-
-
-def year_label(year: int) -> str:
-    return "Reception" if year == 0 else ("Nursery" if year < 0 else f"Year {year}")
 
 
 def cohort_dimensions(years: list[int]) -> list[tuple[str, list[tuple[str, Q]]]]:

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from registers.models import School, Trust
-from registers.rules import staff_of
+from registers.permissions import staff_of
 
 from . import charts
 from .selectors import available_periods, governors_report, resolve_period, trust_report

@@ -1,5 +1,7 @@
 from django import template
 
+from registers.years import year_label
+
 register = template.Library()
 
 
@@ -13,9 +15,7 @@ def pounds(pence):
     return "" if pence is None else f"£{pence / 100:,.0f}" if pence % 100 == 0 else f"£{pence / 100:,.2f}"
 
 
-@register.filter
-def year_label(year):
-    return "Reception" if year == 0 else f"Year {year}"
+register.filter("year_label", year_label)
 
 
 LABELS = {

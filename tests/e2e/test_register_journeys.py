@@ -40,7 +40,7 @@ def _flushable_sqlite(transactional_db):
     yield
     from django.db import connection
 
-    from registers.db import TRIGGER_PREFIXES
+    from registers.audit_triggers import TRIGGER_PREFIXES
 
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:

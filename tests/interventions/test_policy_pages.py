@@ -325,7 +325,7 @@ def test_a_percentage_of_120_is_refused_with_the_field_named(client_for, officer
     html = response.content.decode()
     assert "Absence %: Ensure this value is less than or equal to 100." in html
     assert 'href="#id_persistent_absence-percent"' in html
-    assert 'id="id_persistent_absence-percent_errors"' in html
+    assert 'id="id_persistent_absence-percent_error"' in html
     rule.refresh_from_db()
     assert rule.parameters == {"percent": 10.0}
     assert rule.history.count() == before

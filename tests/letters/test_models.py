@@ -9,7 +9,7 @@ from django.db import DatabaseError, connection, transaction
 
 from letters.models import Batch, Letterhead, LetterTemplate
 from letters.services import save_letterhead, save_template
-from registers.db import history_tables
+from registers.audit_triggers import history_tables
 
 ON = dt.date(2026, 11, 23)
 

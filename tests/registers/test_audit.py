@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from registers.db import history_tables
+from registers.audit_triggers import history_tables
 from registers.models import AttendanceCode, Mark, Register, RegistrationGroup, Term
 from tests.factories import SYSTEM, PupilFactory, write
 

@@ -7,7 +7,7 @@ So on SQLite the triggers are lifted for the flush and put back afterwards."""
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import connections
 
-from registers.db import TRIGGER_PREFIXES
+from registers.audit_triggers import TRIGGER_PREFIXES
 
 
 class Command(FlushCommand):

@@ -1,10 +1,10 @@
 """Who may see the officer's dashboard, work alerts and cases, edit the policy and record legal
-steps (django-rules; the office team's predicates come from registers.rules)."""
+steps (django-rules; the office team's predicates come from registers.permissions)."""
 
 import rules
 
 from registers.models import Staff
-from registers.rules import _school_id, is_office_team, is_superuser, staff_of
+from registers.permissions import is_office_team, is_superuser, school_id_of, staff_of
 
 P = Staff.Position
 CASEWORKERS = {
@@ -28,7 +28,7 @@ def _position_predicate(positions, name):
         staff = staff_of(user)
         if staff is None or staff.position not in positions:
             return False
-        return obj is None or _school_id(obj) == staff.school_id
+        return obj is None or school_id_of(obj) == staff.school_id
 
     return predicate
 

@@ -5,7 +5,7 @@ school, so staff of one school never see another's."""
 import rules
 
 from registers.models import Staff
-from registers.rules import _school_id, is_superuser, staff_of
+from registers.permissions import is_superuser, school_id_of, staff_of
 
 P = Staff.Position
 EDITORS = {P.ATTENDANCE_OFFICER, P.HEADTEACHER, P.SENIOR_ATTENDANCE_CHAMPION}
@@ -19,7 +19,7 @@ def _position_predicate(positions, name):
         staff = staff_of(user)
         if staff is None or staff.position not in positions or staff.school_id is None:
             return False
-        return obj is None or _school_id(obj) == staff.school_id
+        return obj is None or school_id_of(obj) == staff.school_id
 
     return predicate
 

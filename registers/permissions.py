@@ -4,8 +4,9 @@ Least privilege: a teacher sees their own groups; the office team sees their sch
 governors and trust leaders see aggregates only; a parent sees only their own children."""
 
 import rules
+from django.core.exceptions import PermissionDenied
 
-from .models import Staff
+from .models import School, Staff
 
 P = Staff.Position
 OFFICE_TEAM = {
@@ -27,12 +28,36 @@ def staff_of(user):
     return getattr(user, "staff", None)
 
 
-def _school_id(obj):
+def school_id_of(obj):
     if obj is None:
         return None
     if obj.__class__.__name__ == "School":
         return obj.pk
     return getattr(obj, "school_id", None)
+
+
+def school_for(request) -> School | None:
+    """The school whose pages the user sees: their own; an administrator with no staff record
+    picks one (`?school=<id>`) or gets the first by name. The one answer to "which school is
+    this user working in", for every page."""
+    staff = staff_of(request.user)
+    if staff is not None and staff.school_id:
+        return staff.school
+    if request.user.is_superuser:
+        schools = School.objects.order_by("name")
+        chosen = request.GET.get("school", "")
+        return (schools.filter(pk=chosen).first() if chosen.isdigit() else None) or schools.first()
+    return None
+
+
+def require_school(request, *perms: str, message: str = "You do not have access to this page.") -> School:
+    """`school_for(request)`, if the user holds one of `perms` for it; 403 otherwise."""
+    school = school_for(request)
+    if school is None:
+        raise PermissionDenied("Your account is not linked to a school.")
+    if perms and not any(request.user.has_perm(perm, school) for perm in perms):
+        raise PermissionDenied(message)
+    return school
 
 
 @rules.predicate
@@ -46,7 +71,7 @@ def is_office_team(user, obj=None):
     staff = staff_of(user)
     if staff is None or staff.position not in OFFICE_TEAM:
         return False
-    return obj is None or _school_id(obj) == staff.school_id
+    return obj is None or school_id_of(obj) == staff.school_id
 
 
 @rules.predicate
@@ -80,7 +105,7 @@ def is_aggregate_reader(user, obj=None):
         return False
     if obj is None:
         return True
-    school_id = _school_id(obj)
+    school_id = school_id_of(obj)
     return school_id == staff.school_id or (
         staff.trust_id is not None and obj.__class__.__name__ == "School" and obj.trust_id == staff.trust_id
     )

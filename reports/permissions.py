@@ -7,7 +7,7 @@ and every export: the school's office team and administrators only."""
 
 import rules
 
-from registers.rules import is_aggregate_reader, is_office_team, is_superuser, staff_of
+from registers.permissions import is_aggregate_reader, is_office_team, is_superuser, staff_of
 
 
 @rules.predicate
