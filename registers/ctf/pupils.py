@@ -196,6 +196,10 @@ class _PupilReader:
             (s.entry_date for s in history if (s.la, s.estab) == (header.source.la, header.source.estab)), None
         ) or self.date(self.text("EntryDate"), "EntryDate")
         contacts = self.contacts(address)
+        if fsm_periods:
+            fsm = any(p.covers(day) for p in fsm_periods)
+        else:  # a census-style flag instead of the history
+            fsm = bool(self.boolean(self.text("FSMeligible"), "FSMeligible"))
         if self.failed:
             return None
         return CTFPupil(
@@ -213,9 +217,7 @@ class _PupilReader:
             year=year,
             entry_date=entry,
             fsm_periods=fsm_periods,
-            fsm_eligible=any(p.covers(day) for p in fsm_periods)
-            if fsm_periods
-            else bool(self.boolean(self.text("FSMeligible"), "FSMeligible")),
+            fsm_eligible=fsm,
             sen_history=sen_history,
             sen=max(current_sen, key=lambda p: p.start or dt.date.min).provision if current_sen else "N",
             first_language=first_language,
@@ -253,7 +255,8 @@ class _PupilReader:
             code = self.text("SENprovision", within=node).upper()
             code = LEGACY_SEN.get(code, code)
             if code not in SEN_CODES:
-                self.problem(f"{path}/SENprovision", f"SEN provision '{code}' should be N, K or E")
+                found = f"SEN provision '{code}'" if code else "the SEN provision is missing; it"
+                self.problem(f"{path}/SENprovision", f"{found} should be N, K or E")
                 continue
             start = self.date(self.text("StartDate", within=node), f"{path}/StartDate")
             end = self.date(self.text("EndDate", within=node), f"{path}/EndDate")
@@ -315,7 +318,10 @@ class _PupilReader:
         if not tidy and not postcode:
             return None
         if len(postcode) > 10:
-            self.problem(f"{path}/PostCode", f"'{postcode}' is not a postcode")
+            note = f"'{postcode}' is not a postcode, so it was kept as the last line of the address"
+            self.problem(f"{path}/PostCode", note, warning=True)
+            tidy.append(postcode)
+            postcode = ""
         return Address(
             lines=tuple(tidy),
             postcode=postcode,

@@ -226,6 +226,35 @@ def test_an_older_ctf_with_gender_and_census_style_values():
     assert (aunt.order, aunt.relationship_code, aunt.relationship) == (1, "Aunt", "Aunt")  # kept as written
 
 
+def test_a_postcode_that_is_not_one_is_kept_in_the_address_with_a_warning():
+    ctf = read_ctf(
+        minimal_ctf(
+            "<UPN>J330215020003</UPN><Surname>Singh</Surname><Forename>Arjun</Forename>"
+            "<DOB>2006-11-02</DOB><Sex>M</Sex><FSMeligible>true</FSMeligible>"
+            "<Address><AddressLine1>4 Mill Lane</AddressLine1>"
+            "<PostCode>see the office for this one</PostCode></Address>"
+        )
+    )
+    [arjun] = ctf.pupils
+    assert arjun.address.lines == ("4 Mill Lane", "SEE THE OFFICE FOR THIS ONE") and arjun.address.postcode == ""
+    assert arjun.fsm_eligible  # a census-style flag when there is no FSM history
+    [warning] = ctf.warnings
+    assert warning.path == "CTFpupilData/Pupil[1]/Address/PostCode"
+
+
+def test_an_empty_sen_provision_says_it_is_missing():
+    [problem] = refusal(
+        minimal_ctf(
+            "<UPN>J330215020003</UPN><Surname>Singh</Surname><Forename>Arjun</Forename>"
+            "<DOB>2006-11-02</DOB><Sex>M</Sex><SENhistory><SEN><SENprovision/></SEN></SENhistory>"
+        )
+    )
+    assert (problem.path, problem.message) == (
+        "CTFpupilData/Pupil[1]/SENhistory/SEN/SENprovision",
+        "the SEN provision is missing; it should be N, K or E",
+    )
+
+
 def test_text_as_well_as_bytes_and_an_uploaded_file():
     text = data("ctf_arbor_primary.xml").decode("utf-8-sig")
     assert [p.upn for p in read_ctf(text).pupils] == ["E919205021008", "P919205022017", "H919205019030"]
