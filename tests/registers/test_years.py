@@ -1,6 +1,9 @@
 """National curriculum years as MIS files write them: every code, the prefixes and words people
 add, the order a school lists them in, and a refusal that says what to write instead."""
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from registers.years import (
@@ -100,3 +103,10 @@ def test_nursery_and_reception_come_before_year_1_and_x_last():
 def test_year_code_refuses_a_value_that_is_not_stored(year):
     with pytest.raises(ValueError, match="is not a stored national curriculum year"):
         year_code(year)
+
+
+def test_the_year_column_of_a_sims_style_primary_export_reads():
+    """tests/registers/data/sims_pupils_primary.csv: the pupil CSV the next round's import reads."""
+    text = (Path(__file__).parent / "data" / "sims_pupils_primary.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [parse_year(row["Year"]) for row in rows] == [NURSERY_2, NURSERY_2, RECEPTION, RECEPTION, 1, 2, 3, 4, 5, 6]
