@@ -108,7 +108,11 @@ def test_accept_writes_codes_audited_with_the_report_and_pre_enters_future_sessi
     assert amended.version == 2 and amended.source == Mark.Source.PARENT_REPORT
     assert amended.reason.startswith(f"Absence report #{report.pk} accepted: Illness")
     assert amended.recorded_by_name == "Mrs Priya Shah" and amended.recorded_by_position == "Office"
-    history = list(Mark.history.filter(id=amended.pk).order_by("history_date").values_list("code__code", flat=True))
+    # The clock is frozen (conftest), so both history rows have the same history_date: order by
+    # history_id too, or the database may return them in either order.
+    history = list(
+        Mark.history.filter(id=amended.pk).order_by("history_date", "history_id").values_list("code__code", flat=True)
+    )
     assert history == ["N", "I"]
     report.refresh_from_db()
     assert report.status == AbsenceReport.Status.ACCEPTED and report.code == "I"
@@ -185,7 +189,7 @@ def test_edit_until_acted_on_and_query_returns_to_the_office(family, office):
     with pytest.raises(AbsenceError, match="already"):
         services.accept_report(report=report, user=office.user)
     assert "Ada was seen in school" in mail.outbox[-1].body
-    assert [h.history_change_reason for h in report.history.order_by("history_date")] == [
+    assert [h.history_change_reason for h in report.history.order_by("history_date", "history_id")] == [
         "reported by parent",
         "queried by the office",
         "changed by parent",
