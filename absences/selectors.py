@@ -13,8 +13,8 @@ from registers.calendar import academic_year_for
 from registers.models import AttendanceCode, Mark, Pupil, SchoolDay
 from registers.selectors import AttendanceFigures, counted_marks, pupil_figures
 
+from .follow_up_presets import policy_for
 from .models import AbsenceReport, AssessmentPeriod, ContactAttempt, FollowUpStep, LeaveRequest
-from .policy import policy_for
 
 CAT = AttendanceCode.Category
 UNEXPLAINED = ("N", "O")

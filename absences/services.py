@@ -26,6 +26,7 @@ from registers.permissions import OFFICE_TEAM, staff_of
 from registers.services import Actor, MarkEntry, MarkValidationError, record_marks
 
 from .emails import queue_email
+from .follow_up_presets import policy_for
 from .models import (
     AbsenceReport,
     ContactAttempt,
@@ -35,7 +36,6 @@ from .models import (
     deciders_for,
     session_index,
 )
-from .policy import policy_for
 
 CAT = AttendanceCode.Category
 # Sent after a leave decision is saved, for the letters issue to produce the decision letter

@@ -25,6 +25,7 @@ from registers.models import Contact, Mark, Pupil
 from registers.permissions import staff_of
 
 from . import selectors, services
+from .follow_up_presets import policy_for
 from .forms import (
     AcceptForm,
     AttemptForm,
@@ -38,7 +39,6 @@ from .forms import (
     TakenForm,
 )
 from .models import AbsenceReport, ContactAttempt, EvidenceFile, LeaveRequest
-from .policy import policy_for
 from .services import AbsenceError
 
 RATE_LIMIT = 10  # POSTs per user per scope

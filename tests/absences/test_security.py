@@ -269,7 +269,7 @@ def test_unlinking_a_contact_removes_access_at_once(world, family):
 
 
 def test_a_named_delegate_reaches_leave_pages_but_not_the_office_inbox(world, teacher, school):
-    from absences.policy import policy_for
+    from absences.follow_up_presets import policy_for
 
     policy_for(school).leave_deciders.add(teacher)
     c = client_for(teacher.user)

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from absences import emails, selectors, services
+from absences.follow_up_presets import apply_preset, policy_for
 from absences.models import AbsenceReport, AssessmentPeriod, ContactAttempt, EmailDelivery, LeaveRequest
-from absences.policy import apply_preset, policy_for
 from absences.services import AbsenceError, LeaveInput, ReportInput
 from registers.models import Mark
 from tests.absences.conftest import key
