@@ -31,6 +31,12 @@ def queue_email(*, to: str, template: str, context: dict, subject: str) -> Email
     return delivery
 
 
+def email_parent(user, template, subject, **context):
+    """Queue an e-mail to a parent's account, if it has an address."""
+    if user is not None and user.email:
+        queue_email(to=user.email, template=template, subject=subject, context={"user": user, **context})
+
+
 def deliver(delivery_id: int) -> bool:
     """Send one delivery if it is not sent yet (idempotent: a retry of a sent e-mail does nothing)."""
     with transaction.atomic():

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from registers.models import Contact, Mark, Pupil
 from registers.permissions import staff_of
 
-from . import selectors, services
+from . import selectors
 from .follow_up_presets import policy_for
 from .forms import (
     AcceptForm,
@@ -39,7 +39,12 @@ from .forms import (
     TakenForm,
 )
 from .models import AbsenceReport, ContactAttempt, EvidenceFile, LeaveRequest
-from .services import AbsenceError
+from .permissions import can_decide_leave, is_office, parent_pupils
+from .services.errors import AbsenceError
+from .services.follow_up import log_contact_attempt, resolve_n_marks
+from .services.leave import grant_leave, record_refused_leave_taken, refuse_leave, submit_leave_request
+from .services.parent_accounts import accept_invite, find_invite, invite_contact
+from .services.reports import accept_report, decline_report, edit_absence_report, query_report, submit_absence_report
 
 RATE_LIMIT = 10  # POSTs per user per scope
 RATE_WINDOW = 600  # seconds
@@ -80,7 +85,7 @@ def parent_required(view):
     @login_required(login_url="absences:sign_in")
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        children = list(services.parent_pupils(request.user).order_by("legal_forename"))
+        children = list(parent_pupils(request.user).order_by("legal_forename"))
         if not children:
             raise Http404("No children are linked to this account.")
         request.children = children
@@ -96,7 +101,7 @@ def office_required(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         staff = staff_of(request.user)
-        if staff is None or staff.school_id is None or not services.is_office(request.user, staff.school):
+        if staff is None or staff.school_id is None or not is_office(request.user, staff.school):
             raise PermissionDenied
         request.school = staff.school
         return view(request, *args, **kwargs)
@@ -113,9 +118,7 @@ def leave_access_required(view):
         staff = staff_of(request.user)
         if staff is None or staff.school_id is None:
             raise PermissionDenied
-        if not (
-            services.is_office(request.user, staff.school) or services.can_decide_leave(request.user, staff.school)
-        ):
+        if not (is_office(request.user, staff.school) or can_decide_leave(request.user, staff.school)):
             raise PermissionDenied
         request.school = staff.school
         return view(request, *args, **kwargs)
@@ -158,13 +161,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @rate_limited("invite", limit=20)
 def invite(request, token):
-    found = services.find_invite(token)
+    found = find_invite(token)
     if found is None:
         return render(request, "absences/invite_invalid.html", status=404)
     form = SetPasswordForm(found.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.accept_invite(token=token, password=form.cleaned_data["new_password1"])
+            user = accept_invite(token=token, password=form.cleaned_data["new_password1"])
         except AbsenceError as exc:
             form.add_error(None, exc.message)
         else:
@@ -221,7 +224,7 @@ def report_new(request):
         form.initial.setdefault("end_date", today)
     if request.method == "POST" and form.is_valid():
         try:
-            reports, created = services.submit_absence_report(
+            reports, created = submit_absence_report(
                 user=request.user,
                 pupils=list(form.cleaned_data["children"]),
                 data=form.report_input(),
@@ -263,7 +266,7 @@ def report_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.edit_absence_report(
+            edit_absence_report(
                 report=report, user=request.user, data=form.report_input(), files=form.cleaned_data["evidence"]
             )
         except AbsenceError as exc:
@@ -284,7 +287,7 @@ def leave_new(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            requests, created = services.submit_leave_request(
+            requests, created = submit_leave_request(
                 user=request.user,
                 pupils=list(form.cleaned_data["children"]),
                 data=form.leave_input(),
@@ -311,8 +314,8 @@ def evidence(request, pk):
     """A private file, only for the family it belongs to and the school's office and head."""
     item = get_object_or_404(EvidenceFile.objects.select_related("report", "leave_request", "school"), pk=pk)
     owner = item.report or item.leave_request
-    allowed = services.parent_pupils(request.user).filter(pk=owner.pupil_id).exists() or (
-        services.is_office(request.user, item.school) or services.can_decide_leave(request.user, item.school)
+    allowed = parent_pupils(request.user).filter(pk=owner.pupil_id).exists() or (
+        is_office(request.user, item.school) or can_decide_leave(request.user, item.school)
     )
     if not allowed:
         raise Http404
@@ -356,7 +359,7 @@ def office_report(request, pk):
         if action == "accept":
             form = AcceptForm(request.POST, prefix=f"r{report.pk}")
             form.is_valid()
-            marks = services.accept_report(
+            marks = accept_report(
                 report=report,
                 user=request.user,
                 code=form.cleaned_data.get("code"),
@@ -366,10 +369,10 @@ def office_report(request, pk):
         elif action in ("query", "decline"):
             text = request.POST.get("message", "")
             if action == "query":
-                services.query_report(report=report, user=request.user, message=text)
+                query_report(report=report, user=request.user, message=text)
                 messages.success(request, f"Your question has been sent to {report.pupil.forename}'s parent.")
             else:
-                services.decline_report(report=report, user=request.user, reason=text)
+                decline_report(report=report, user=request.user, reason=text)
                 messages.success(request, "Declined; the parent has been told why.")
         else:
             messages.error(request, "Choose accept, query or decline.")
@@ -390,7 +393,7 @@ def office_leave_list(request):
         {
             "waiting": requests.filter(status=LeaveRequest.Status.SUBMITTED).order_by("start_date"),
             "decided": requests.exclude(status=LeaveRequest.Status.SUBMITTED)[:30],
-            "can_decide": services.can_decide_leave(request.user, request.school),
+            "can_decide": can_decide_leave(request.user, request.school),
         },
     )
 
@@ -398,7 +401,7 @@ def office_leave_list(request):
 @leave_access_required
 def office_leave(request, pk):
     leave = get_object_or_404(LeaveRequest.objects.select_related("pupil", "school"), pk=pk, school=request.school)
-    can_decide = services.can_decide_leave(request.user, request.school)
+    can_decide = can_decide_leave(request.user, request.school)
     initial = {
         "start_date": leave.start_date,
         "start_session": leave.start_session,
@@ -413,7 +416,7 @@ def office_leave(request, pk):
                 grant_form = GrantForm(request.POST)
                 if grant_form.is_valid():
                     d = grant_form.cleaned_data
-                    marks = services.grant_leave(
+                    marks = grant_leave(
                         leave_request=leave,
                         user=request.user,
                         start_date=d["start_date"],
@@ -429,15 +432,13 @@ def office_leave(request, pk):
             elif action == "refuse":
                 refuse_form = RefuseForm(request.POST)
                 if refuse_form.is_valid():
-                    services.refuse_leave(
-                        leave_request=leave, user=request.user, reason=refuse_form.cleaned_data["reason"]
-                    )
+                    refuse_leave(leave_request=leave, user=request.user, reason=refuse_form.cleaned_data["reason"])
                     messages.success(request, "Leave refused; the parent has been told.")
                     return redirect("absences:office_leave", pk=leave.pk)
             elif action == "taken":
                 taken_form = TakenForm(request.POST)
                 if taken_form.is_valid():
-                    marks = services.record_refused_leave_taken(
+                    marks = record_refused_leave_taken(
                         leave_request=leave, user=request.user, code=taken_form.cleaned_data["code"]
                     )
                     messages.success(request, f"{len(marks)} sessions coded {taken_form.cleaned_data['code']}.")
@@ -492,7 +493,7 @@ def office_pupil(request, pk):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.log_contact_attempt(
+            log_contact_attempt(
                 pupil=pupil,
                 user=request.user,
                 absence_date=d["absence_date"],
@@ -527,7 +528,7 @@ def office_pupil(request, pk):
 def office_invite(request, pk):
     contact = get_object_or_404(Contact.objects.select_related("pupil"), pk=pk, pupil__school=request.school)
     try:
-        services.invite_contact(contact=contact, user=request.user, base_url=request.build_absolute_uri("/")[:-1])
+        invite_contact(contact=contact, user=request.user, base_url=request.build_absolute_uri("/")[:-1])
     except AbsenceError as exc:
         messages.error(request, exc.message)
     else:
@@ -541,7 +542,7 @@ def office_overdue(request):
     form = ResolveNForm(request.POST or None, mark_ids=[r.mark.pk for r in rows])
     if request.method == "POST" and form.is_valid():
         try:
-            marks = services.resolve_n_marks(
+            marks = resolve_n_marks(
                 school=request.school,
                 user=request.user,
                 mark_ids=[int(i) for i in form.cleaned_data["marks"]],
