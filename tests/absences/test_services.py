@@ -8,10 +8,13 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from absences import emails, selectors
+from absences import emails
 from absences.follow_up_presets import apply_preset, policy_for
 from absences.models import AbsenceReport, AssessmentPeriod, ContactAttempt, EmailDelivery, LeaveRequest
 from absences.permissions import parent_pupils
+from absences.selectors.follow_up import deletion_ground_prompts, illness_prompts, overdue_n, unexplained_absences
+from absences.selectors.leave import leave_facts
+from absences.selectors.school_days import school_days_before
 from absences.services.decisions import REASON_MAX
 from absences.services.errors import AbsenceError
 from absences.services.follow_up import log_contact_attempt, resolve_n_marks
@@ -387,7 +390,7 @@ def test_leave_facts_show_the_schools_rules_without_deciding(family, head):
     write(head.school, family["ada"], {(d, s): ("I" if d.day < 18 else "/") for d in days for s in ("AM", "PM")})
     write(head.school, family["ada"], {(MON, "AM"): "O"})
     request = submit_leave(family)
-    facts = selectors.leave_facts(request)
+    facts = leave_facts(request)
     text = " ".join(f.text for f in facts)
     assert "Requested 14 days before the first day; the school's policy asks for 14." in text
     assert "overlaps Mock tests" in text and "refuses leave during assessment periods" in text
@@ -405,7 +408,7 @@ def test_overdue_n_lists_ns_older_than_five_school_days_with_whose_action(family
     log_contact_attempt(
         pupil=other_family["cy"], user=office.user, absence_date=D(2026, 11, 12), action="call", outcome="no_answer"
     )
-    rows = selectors.overdue_n(office.school)
+    rows = overdue_n(office.school)
     assert [(r.mark.pupil.forename, r.mark.date) for r in rows] == [("Cy", D(2026, 11, 12)), ("Ada", D(2026, 11, 13))]
     assert rows[0].waiting_on.startswith("The family: 1 contact attempt")
     assert rows[1].waiting_on == "The office: nobody has contacted the family yet"
@@ -418,7 +421,7 @@ def test_overdue_n_lists_ns_older_than_five_school_days_with_whose_action(family
         code="O",
         reason="No reason given after calls",
     )
-    assert [r.mark.pupil.forename for r in selectors.overdue_n(office.school)] == ["Cy"]
+    assert [r.mark.pupil.forename for r in overdue_n(office.school)] == ["Cy"]
     mark = Mark.objects.get(pupil=family["ada"], date=D(2026, 11, 13))
     assert mark.code.code == "O" and mark.reason == "No reason given after calls" and mark.version == 2
 
@@ -432,7 +435,7 @@ def test_overdue_n_waiting_on_the_parent_after_a_query(family, office):
         submission_key=key(),
     )
     query_report(report=report, user=office.user, message="Which doctor?")
-    [row] = selectors.overdue_n(office.school)
+    [row] = overdue_n(office.school)
     assert row.waiting_on.startswith("The parent")
 
 
@@ -442,7 +445,7 @@ def test_follow_up_steps_come_from_the_policy_and_attempts_are_logged(family, of
     ada.child_in_need = True
     ada.save()
     write(office.school, ada, {(D(2026, 11, 20), "AM"): "N", (D(2026, 11, 20), "PM"): "N", (MON, "AM"): "N"})
-    [case] = selectors.unexplained_absences(office.school)
+    [case] = unexplained_absences(office.school)
     assert case.day_number == 2 and case.first_day == D(2026, 11, 20)
     assert [s.action for s in case.due] == ["call", "follow_up_call"]
     assert case.needs_social_worker and [c.forename for c in case.contacts] == ["Jo"]
@@ -468,20 +471,20 @@ def test_follow_up_steps_come_from_the_policy_and_attempts_are_logged(family, of
         log_contact_attempt(
             pupil=ada, user=office.user, absence_date=case.first_day, action="home_visit", outcome="decided"
         )
-    [case] = selectors.unexplained_absences(office.school)
+    [case] = unexplained_absences(office.school)
     assert [s.action for s in case.due] == ["follow_up_call"] and not case.needs_social_worker
     attempt = ContactAttempt.objects.filter(action="call").get()
     assert attempt.made_by_name == "Mrs Priya Shah" and attempt.contact == contact
 
 
 def test_ten_days_prompts_cme_and_twenty_days_of_g_n_o_prompts_the_deletion_ground(family, office):
-    days = selectors.school_days_before(office.school, MON, 20)
+    days = school_days_before(office.school, MON, 20)
     write(office.school, family["ada"], {(d, s): "O" for d in days for s in ("AM", "PM")})
     write(office.school, family["ben"], {(d, s): ("O" if d != days[-1] else "I") for d in days for s in ("AM", "PM")})
-    [ada_case, ben_case] = selectors.unexplained_absences(office.school)
+    [ada_case, ben_case] = unexplained_absences(office.school)
     assert ada_case.day_number == 20 and ada_case.cme_prompt
     assert ben_case.day_number == 19 and ben_case.cme_prompt
-    prompts = selectors.deletion_ground_prompts(office.school)
+    prompts = deletion_ground_prompts(office.school)
     assert [p.pupil for p in prompts] == [family["ada"]]  # Ben's I breaks the run
     assert "Nothing is deleted automatically" in prompts[0].text
     log_contact_attempt(
@@ -493,7 +496,7 @@ def test_ten_days_prompts_cme_and_twenty_days_of_g_n_o_prompts_the_deletion_grou
         decision="Enquiries with the LA started",
         rationale="Family not reached in 20 days",
     )
-    assert selectors.deletion_ground_prompts(office.school) == []
+    assert deletion_ground_prompts(office.school) == []
 
 
 def test_illness_expected_to_reach_fifteen_days_prompts_the_la(family, office):
@@ -503,9 +506,9 @@ def test_illness_expected_to_reach_fifteen_days_prompts_the_la(family, office):
         data=illness(MON, D(2026, 12, 4), expected_return=D(2026, 12, 14)),
         submission_key=key(),
     )
-    assert [p.pupil for p in selectors.illness_prompts(office.school)] == [family["ada"]]
+    assert [p.pupil for p in illness_prompts(office.school)] == [family["ada"]]
     accept_report(report=report, user=office.user)
-    [prompt] = selectors.illness_prompts(office.school)
+    [prompt] = illness_prompts(office.school)
     assert "15" in prompt.text
 
 
