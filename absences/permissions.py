@@ -35,3 +35,30 @@ def can_decide_leave(user, school) -> bool:
 def require_office(user, school):
     if not is_office(user, school):
         raise PermissionDenied("Only the school's office team can do this.")
+
+
+def office_school(user):
+    """The school whose office team the user is in, or None."""
+    staff = staff_of(user)
+    if staff is None or staff.school_id is None or not is_office(user, staff.school):
+        return None
+    return staff.school
+
+
+def leave_school(user):
+    """The school whose leave requests the user may see (its office team, and anyone it names to
+    decide leave), or None."""
+    staff = staff_of(user)
+    if staff is None or staff.school_id is None:
+        return None
+    if not (is_office(user, staff.school) or can_decide_leave(user, staff.school)):
+        return None
+    return staff.school
+
+
+def may_see_evidence(user, evidence) -> bool:
+    """A private file: only for the family it belongs to and the school's office and head."""
+    owner = evidence.report or evidence.leave_request
+    return parent_pupils(user).filter(pk=owner.pupil_id).exists() or (
+        is_office(user, evidence.school) or can_decide_leave(user, evidence.school)
+    )
