@@ -13,6 +13,7 @@ from .errors import AbsenceError
 
 
 def day_text(day: dt.date) -> str:
+    """'Monday 23 November 2026', as the messages to parents and staff write a day."""
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
@@ -36,6 +37,7 @@ def sessions_between(school, pupil, start_date, start_session, end_date, end_ses
 
 
 def check_period(school, start_date, start_session, end_date, end_session) -> None:
+    """Refuses a period that ends before it starts, or whose first or last day is not a school day."""
     if end_date < start_date or (end_date == start_date and start_session == PM and end_session == AM):
         raise AbsenceError("The last day is before the first day. Please check the dates.", "end_date")
     school_days = set(

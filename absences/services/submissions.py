@@ -15,6 +15,8 @@ MAX_FILES = 5
 
 
 def own_children(user, pupils) -> list[tuple[Pupil, Contact]]:
+    """Each chosen pupil with the user's contact record for them; refuses a child who is not
+    theirs, no child at all, or children at different schools."""
     contacts = {c.pupil_id: c for c in parent_contacts(user)}
     chosen = []
     for pupil in pupils:
