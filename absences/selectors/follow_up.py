@@ -1,123 +1,26 @@
-"""Reading what families told the school and what the office must do next."""
+"""What the office must follow up: unexplained absences with the policy's steps now due, N codes
+past the school's limit and whose action each waits on, and prompts to tell the local authority
+(long illness, the 20-day deletion ground)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from registers.calendar import academic_year_for
 from registers.models import AttendanceCode, Mark, Pupil, SchoolDay
-from registers.selectors import AttendanceFigures, counted_marks, pupil_figures
+from registers.selectors import counted_marks
 
-from .models import AbsenceReport, AssessmentPeriod, ContactAttempt, FollowUpStep, LeaveRequest
-from .policy import policy_for
+from ..follow_up_presets import policy_for
+from ..models import AbsenceReport, ContactAttempt, FollowUpStep, LeaveRequest
+from .school_days import school_days_before
 
 CAT = AttendanceCode.Category
 UNEXPLAINED = ("N", "O")
-
-
-def school_days_before(school, on: dt.date, count: int) -> list[dt.date]:
-    """The last `count` school days up to and including `on`, newest first."""
-    return list(
-        SchoolDay.objects.filter(school=school, date__lte=on).order_by("-date").values_list("date", flat=True)[:count]
-    )
-
-
-def year_range(school, today: dt.date) -> tuple[dt.date, dt.date]:
-    year = academic_year_for(school, today)
-    if year is None:
-        return today, today
-    return year.start_date, min(today, year.end_date)
-
-
-# --- the parent's view ----------------------------------------------------------------------
-
-
-# What each code means, in the words a parent would use (the code table's meaning otherwise).
-PLAIN = {
-    "/": "In school",
-    "\\": "In school",
-    "L": "Arrived late, before the register closed (counts as in school)",
-    "U": "Arrived after the register closed (counts as an unauthorised absence)",
-    "I": "Ill (authorised absence)",
-    "M": "Medical or dental appointment (authorised absence)",
-    "R": "Religious observance (authorised absence)",
-    "C": "Leave agreed by the headteacher (authorised absence)",
-    "C1": "Leave agreed for a performance or job abroad (authorised absence)",
-    "C2": "Part-time timetable agreed with the school (authorised absence)",
-    "J1": "Interview (authorised absence)",
-    "S": "Study leave (authorised absence)",
-    "N": "Absent: the school doesn't know the reason yet. Please tell us",
-    "O": "Absent without a reason the school could authorise (unauthorised absence)",
-    "G": "Holiday the school did not agree (unauthorised absence)",
-    "#": "School closed",
-    "V": "Educational visit or trip",
-    "P": "Approved sporting activity",
-    "B": "Approved educational activity",
-    "W": "Work experience",
-    "K": "Education arranged by the local authority",
-    "E": "Suspended or excluded, no other education arranged (authorised absence)",
-    "T": "Travelling with the family's work (authorised absence)",
-}
-
-
-def plain_meaning(code) -> str:
-    return PLAIN.get(code.code, code.meaning)
-
-
-@dataclass
-class ChildSummary:
-    pupil: Pupil
-    figures: AttendanceFigures
-    recent: list
-    date_from: dt.date
-    date_to: dt.date
-    planned: list = field(default_factory=list)
-
-    @property
-    def days_missed(self) -> float:
-        return self.figures.absent / 2
-
-    @property
-    def recent_rows(self):
-        return [(m, plain_meaning(m.code)) for m in self.recent]
-
-    @property
-    def planned_rows(self):
-        return [(m, plain_meaning(m.code)) for m in self.planned]
-
-
-def child_summary(pupil: Pupil, today: dt.date | None = None, recent_days: int = 10) -> ChildSummary:
-    today = today or timezone.localdate()
-    start, end = year_range(pupil.school, today)
-    figures = pupil_figures(
-        school=pupil.school, date_from=start, date_to=end, pupils=[pupil.pk], include_subsidiary=True
-    ).get(pupil.pk, AttendanceFigures())
-    days = school_days_before(pupil.school, end, recent_days)
-    recent = list(Mark.objects.filter(pupil=pupil, date__in=days).select_related("code").order_by("-date", "-session"))
-    planned = list(
-        Mark.objects.filter(pupil=pupil, date__gt=today)
-        .exclude(code__code="#")
-        .select_related("code")
-        .order_by("date", "session")[:20]
-    )
-    return ChildSummary(pupil, figures, recent, start, end, planned)
-
-
-# --- the office ---------------------------------------------------------------------------
-
-
-def open_reports(school):
-    return (
-        AbsenceReport.objects.filter(school=school, status__in=AbsenceReport.OPEN)
-        .select_related("pupil", "pupil__group", "contact")
-        .prefetch_related("evidence")
-        .order_by("start_date", "created_at")
-    )
 
 
 @dataclass
@@ -275,6 +178,12 @@ def unexplained_absences(school, on: dt.date | None = None) -> list[FollowUpCase
     return cases
 
 
+def follow_up_case(school, pupil) -> FollowUpCase | None:
+    """The pupil's unexplained absence today, if they have one."""
+    cases = [c for c in unexplained_absences(school) if c.pupil.pk == pupil.pk]
+    return cases[0] if cases else None
+
+
 @dataclass
 class Prompt:
     pupil: Pupil
@@ -364,106 +273,17 @@ def illness_prompts(school, on: dt.date | None = None) -> list[Prompt]:
     ]
 
 
-# --- facts for the head's leave decision ----------------------------------------------------
+def pupil_contacts(pupil):
+    """The pupil's contacts in the order the office calls them."""
+    return pupil.contacts.order_by("priority")
 
 
-def sessions_text(n: int) -> str:
-    return f"{n} session{'' if n == 1 else 's'}"
-
-
-@dataclass
-class Fact:
-    text: str
-    concern: bool = False
-
-
-def leave_facts(request: LeaveRequest, today: dt.date | None = None) -> list[Fact]:
-    """The school's rules as facts about this pupil and this request, for the head to weigh;
-    none of them decides anything by itself."""
-    today = today or timezone.localdate()
-    policy = policy_for(request.school)
-    facts = []
-    asked = timezone.localtime(request.created_at).date()
-    notice = (request.start_date - asked).days
-    facts.append(
-        Fact(
-            f"Requested {notice} days before the first day; the school's policy asks for {policy.leave_notice_days}.",
-            notice < policy.leave_notice_days,
-        )
-    )
-    sessions = (
-        SchoolDay.objects.filter(school=request.school, date__range=(request.start_date, request.end_date)).count() * 2
-        - (request.start_session == "PM")
-        - (request.end_session == "AM")
-    )
-    facts.append(Fact(f"The request covers {sessions_text(sessions)} ({sessions / 2:g} school days)."))
-    periods = AssessmentPeriod.objects.filter(
-        school=request.school, start_date__lte=request.end_date, end_date__gte=request.start_date
-    )
-    for period in periods:
-        facts.append(
-            Fact(
-                f"It overlaps {period}."
-                + (
-                    " The policy refuses leave during assessment periods."
-                    if policy.refuse_leave_in_assessment_periods
-                    else ""
-                ),
-                True,
-            )
-        )
-    if not periods:
-        facts.append(Fact("It does not overlap an assessment period."))
-    start, end = year_range(request.school, today)
-    figures = pupil_figures(
-        school=request.school, date_from=start, date_to=end, pupils=[request.pupil_id], include_subsidiary=True
-    ).get(request.pupil_id, AttendanceFigures())
-    if figures.possible:
-        limit = policy.leave_authorised_limit_percent
-        text = (
-            f"This year so far: attendance {figures.attendance_percent:.1f} %, authorised absence "
-            f"{figures.authorised_percent:.1f} % ({sessions_text(figures.authorised)}), unauthorised absence "
-            f"{figures.unauthorised_percent:.1f} % ({sessions_text(figures.unauthorised)})."
-        )
-        facts.append(Fact(text))
-        if limit is not None:
-            over = figures.authorised_percent > float(limit)
-            facts.append(
-                Fact(
-                    f"Authorised absence is {'above' if over else 'within'} the policy's {limit} % limit.",
-                    over,
-                )
-            )
-        if figures.unauthorised:
-            facts.append(
-                Fact(
-                    f"The record shows {sessions_text(figures.unauthorised)} of unauthorised absence this year."
-                    + (" The policy refuses leave in that case." if policy.leave_refuse_if_unauthorised else ""),
-                    policy.leave_refuse_if_unauthorised,
-                )
-            )
-    else:
-        facts.append(Fact("No attendance recorded yet this year."))
-    others = LeaveRequest.objects.filter(pupil=request.pupil, status=LeaveRequest.Status.GRANTED).exclude(pk=request.pk)
-    if others.exists():
-        facts.append(Fact(f"{others.count()} earlier leave request(s) granted for this pupil."))
-    if request.start_date <= today:
-        facts.append(Fact("The first day has passed: leave can't be granted retrospectively.", True))
-    return facts
+def contact_attempts(pupil):
+    """The latest 50 contact attempts for the pupil, with the contact tried."""
+    return ContactAttempt.objects.filter(pupil=pupil).select_related("contact")[:50]
 
 
 def counted_absence_marks(school, pupil, start, end):
     return counted_marks(school=school, date_from=start, date_to=end, pupils=[pupil.pk]).filter(
         code__category__in=(CAT.AUTHORISED, CAT.UNAUTHORISED)
     )
-
-
-def reported_pupil_ids(*, school, day: dt.date, session: str) -> set[int]:
-    """Pupils whose parent/carer has reported an absence covering this session (waiting,
-    queried or accepted — not declined): the office does not need to chase them first."""
-    from .models import AbsenceReport
-
-    reports = AbsenceReport.objects.filter(school=school, start_date__lte=day, end_date__gte=day).exclude(
-        status=AbsenceReport.Status.DECLINED
-    )
-    return {report.pupil_id for report in reports if report.covers(day, session)}

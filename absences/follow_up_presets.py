@@ -1,6 +1,6 @@
-"""Follow-up and leave policy presets for the five reference policies (school-policies.md).
-
-A school's policy is rows it edits; these presets only fill them in the first time."""
+"""Presets for a school's follow-up and leave policy: the five reference policies (A–E in
+school-policies.md), and `policy_for`, which fills the school's rows from the default preset the
+first time they are needed. A school's policy is rows it edits; a preset only fills them in."""
 
 from __future__ import annotations
 
