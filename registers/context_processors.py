@@ -22,6 +22,8 @@ def staff(request):
             section = "office-registers"
         elif match.url_name in ("pupil-list", "pupil-detail"):
             section = "pupils"
+        elif match.namespace == "reports" and match.url_name == "at-a-glance":
+            section = "home"  # the governors' and trust leaders' home page
         elif match.namespace == "reports" and match.url_name != "governors":
             section = "analysis" if match.url_name == "analysis" else "reports-other"
     brand = ""

@@ -147,3 +147,17 @@ def test_the_head_adds_the_schools_own_local_benchmark(client, school, head):
     assert client.post("/reports/benchmarks/?edit=local:", data).status_code == 302
     local = LocalBenchmark.objects.get(school=school)
     assert (local.label, float(local.overall_absence)) == ("Our local authority", 5.1)
+
+
+def test_attendance_at_a_glance_is_the_home_page_of_governors_only(client, school, seeded, governor, head, teacher):
+    client.force_login(governor.user)
+    response = client.get("/", follow=True)
+    assert response.redirect_chain == [("/reports/at-a-glance/", 302)]
+    html = response.content.decode()
+    assert "<h1>Attendance at a glance</h1>" in html
+    assert 'aria-current="page">Home</a>' in html  # still their home in the menu
+    assert "figures for fewer than 5 pupils are not shown" in html
+    assert all(p.legal_surname not in html and p.upn not in html for p in seeded)
+    for staff in (head, teacher):
+        client.force_login(staff.user)
+        assert client.get("/reports/at-a-glance/").status_code == 403
