@@ -302,9 +302,17 @@ def test_a_pupil_that_does_not_exist_is_404_too(client, school):
 
 
 def test_superuser_sees_any_pupil(client, school, year3):
+    ben = year3["ben"]
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "correct horse battery")
-    response = signed_in(client, admin).get(reverse("pupil-detail", args=[year3["ben"].pk]))
+    response = signed_in(client, admin).get(reverse("pupil-detail", args=[ben.pk]))
     assert response.status_code == 200
+    page = text_of(response)
+    # Ben's page, with Ben's figures: 10 possible sessions, 2 I and 2 O → 60.0 % attendance
+    assert "<h1>Ben Okafor" in page and f'<span class="upn">{ben.upn}</span>' in page
+    assert '<div class="value">10</div><div class="label">Possible sessions</div>' in page
+    assert '<div class="value">60.0%</div><div class="label">Attendance</div>' in page
+    assert "Persistent absence: 10% or more" in page
+    assert "Lovelace" not in page and year3["ada"].upn not in page  # nobody else's
 
 
 def test_pupil_page_figures_for_this_year_to_date(client, school, year3):
