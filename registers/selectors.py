@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from .calendar import academic_year_for
-from .models import AttendanceCode, Enrolment, Mark, Pupil, RegistrationGroup, School, SchoolDay
+from .models import AttendanceCode, Contact, Enrolment, Mark, Pupil, RegistrationGroup, School, SchoolDay
 from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, staff_of
 
 CAT = AttendanceCode.Category
@@ -337,6 +337,14 @@ def find_pupils(pupils, *, school: School, period: YearToDate, filters: dict):
     if filters.get("group"):
         pupils = pupils.filter(group=filters["group"])
     return pupils.select_related("group").order_by("legal_surname", "legal_forename", "upn")
+
+
+def family_school_name(user) -> str:
+    """A parent/carer sees their children's school's name in the header (when all attend one)."""
+    names = list(
+        Contact.objects.filter(user=user).order_by().values_list("pupil__school__name", flat=True).distinct()[:2]
+    )
+    return names[0] if len(names) == 1 else ""
 
 
 def school_days(*, school_id: int, date_from: dt.date, date_to: dt.date):
