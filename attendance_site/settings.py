@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "interventions",
     "letters",
     "reports",
+    "demo",  # above every other app: the demo school `make run` loads
 ]
 
 MIDDLEWARE = [

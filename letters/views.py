@@ -22,8 +22,7 @@ from django.views.decorators.http import require_POST
 
 from registers.models import Contact, Pupil
 from registers.permissions import require_school
-from registers.selectors import pupils_on_roll
-from registers.views import search_pupils
+from registers.selectors import pupils_on_roll, search_pupils
 from registers.years import year_label
 
 from . import selectors, services

@@ -15,7 +15,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
-from .models_api import ApiToken, hash_token
+from .models import ApiToken, hash_token
 from .services import Actor
 
 LAST_USED_PRECISION = dt.timedelta(minutes=1)

@@ -17,9 +17,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from .calendar import typical_english_calendar
-from .imports import import_school
-from .models import (
+from interventions.checks import run_checks
+from interventions.services import load_policy_preset
+from letters.services import install_starter_templates
+from registers.calendar import typical_english_calendar
+from registers.imports import import_school
+from registers.models import (
     AM,
     PM,
     Contact,
@@ -32,8 +35,8 @@ from .models import (
     Staff,
     Trust,
 )
-from .services import Actor, MarkEntry, mark_register_taken, record_marks
-from .upn import make_upn
+from registers.services import Actor, MarkEntry, mark_register_taken, record_marks
+from registers.upn import make_upn
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_PASSWORD = "attendance-demo"
@@ -551,12 +554,7 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
 
     # The school's attendance policy (preset A, a primary trust) and this morning's checks,
     # so the attendance officer's dashboard has alerts to work.
-    from interventions.checks import run_checks
-    from interventions.services import load_policy_preset
-
     load_policy_preset(school=school, preset="A")
-    from letters.services import install_starter_templates
-
     install_starter_templates(school=school)
     if marked_days:
         run_checks(school=school, on=marked_days[-1].date)

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.management import call_command
 
-from registers.demo import DEMO_URN, seed_demo
+from demo.school import DEMO_URN, seed_demo
 from registers.models import Closure, Mark, Register, SchoolDay, Staff
 from registers.selectors import attendance_statistics, total_figures
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from registers.demo import DEMO_URN, seed_demo
+from demo.school import DEMO_URN, seed_demo
 from registers.models import School
 
 

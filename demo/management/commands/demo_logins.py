@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from registers.demo import DEMO_PASSWORD
+from demo.school import DEMO_PASSWORD
 from registers.models import Staff
 
 ROLE_ORDER = ["class_teacher", "office", "attendance_officer", "headteacher", "dsl", "governor", "trust_leader"]
