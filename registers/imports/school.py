@@ -21,6 +21,7 @@ from ..models import (
     Term,
 )
 from ..services import Actor, MarkValidationError, apply_closure
+from ..years import parse_year
 from .base import ImportProblem, ImportRejected, _message, parse_date, parse_time, save_if_changed
 
 # --- school and calendar ---------------------------------------------------------------
@@ -137,11 +138,11 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
             problem(f"groups[{i}]: a name is required")
             continue
         try:
-            year = int(item.get("year"))
-        except (TypeError, ValueError):
-            problem(f"groups[{i}] {name}: year '{item.get('year')}' is not a number")
+            year = parse_year(item.get("year"))  # 3, "3", "R", "N2", "Year 6", "X"
+        except ValueError as exc:
+            problem(f"groups[{i}] {name}: {exc}")
             continue
-        group_phase = item.get("phase") or ("secondary" if year >= 7 else "primary")
+        group_phase = item.get("phase") or ("secondary" if 7 <= year <= 14 else "primary")
         if group_phase not in ("primary", "secondary"):
             problem(f"groups[{i}] {name}: phase should be 'primary' or 'secondary'")
             continue
