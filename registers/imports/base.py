@@ -12,18 +12,28 @@ from django.core.exceptions import ValidationError
 
 @dataclass(frozen=True)
 class ImportProblem:
+    """One thing wrong with a file: its line (CSV), or `where` it is (a CTF pupil and element,
+    e.g. "pupil 3 (Singh, Arjun — J330215020003): CTFpupilData/Pupil[3]/DOB"), and what to do."""
+
     line: int | None
     message: str
+    where: str = ""
 
     def __str__(self):
+        if self.where:
+            return f"{self.where}: {self.message}"
         return f"line {self.line}: {self.message}" if self.line is not None else self.message
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.line or 0, self.where)
 
 
 class ImportRejected(Exception):
     """Nothing was written. `problems` lists every bad row."""
 
     def __init__(self, problems: list[ImportProblem]):
-        self.problems = problems
+        self.problems = sorted(problems, key=lambda p: p.sort_key)
         super().__init__(f"{len(problems)} problem(s); nothing was imported")
 
 
@@ -39,6 +49,28 @@ def parse_date(value, what: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{what} '{value}' is not a date in the form YYYY-MM-DD") from None
+
+
+# What MIS exports write: DD/MM/YYYY (never US order: 03/04/2019 is 3 April), sometimes with a
+# midnight time a spreadsheet added; or ISO YYYY-MM-DD.
+UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+0?0:00(?::00)?)?")
+ISO_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00)?)?")
+
+
+def parse_file_date(value, what: str) -> dt.date:
+    """A date as a school's MIS writes it in a CSV: DD/MM/YYYY or YYYY-MM-DD."""
+    text = (value or "").strip() if isinstance(value, str) else ""
+    if not text:
+        raise ValueError(f"{what} is empty")
+    try:
+        if uk := UK_DATE.fullmatch(text):
+            return dt.date(int(uk[3]), int(uk[2]), int(uk[1]))
+        if iso := ISO_DATE_TIME.fullmatch(text):
+            return dt.date.fromisoformat(iso[1])
+        raise ValueError
+    except ValueError:
+        example = "write it as DD/MM/YYYY (e.g. 03/09/2025) or YYYY-MM-DD"
+        raise ValueError(f"{what} '{value}' is not a date: {example}") from None
 
 
 def parse_time(value, what: str) -> dt.time:
@@ -57,7 +89,7 @@ def parse_bool(value: str, what: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(f"{what} '{value}' should be Y or N")
+    raise ValueError(f"{what} '{value}' should be Yes or No (Y/N, True/False or 1/0)")
 
 
 def save_if_changed(instance, values: dict, *, reason: str) -> bool:

@@ -1,19 +1,29 @@
-"""Importing pupils and their enrolments from the school's pupil file (CSV)."""
+"""Importing pupils from the school's pupil file (CSV), as an MIS exports it.
+
+Headings: our own (`legal_surname` …) or the MIS's ("UPN", "Legal Surname", "Forename",
+"Preferred Forename", "DOB", "Gender"/"Sex", "Year", "Reg Group", "Admission Date", "FSM",
+"SEN Status", "EAL", "In Care"/"Looked After", "Ethnicity" …; see PUPIL_HEADINGS). Values: dates
+DD/MM/YYYY or YYYY-MM-DD, flags Yes/No/Y/N/True/False/1/0, years N1, N2, R, 1–14, X (with or
+without "Year"), SEN N/K/E or its words, ethnicity as the DfE's four-letter code.
+
+Only the columns the file has are changed on a known pupil, so a re-import of an updated
+export keeps the roll in step (see `roll.py`): names, groups and characteristics updated, new
+pupils admitted, leavers recorded; marks never touched."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
+import datetime as dt
+import re
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from ..models import Enrolment, Pupil, RegistrationGroup, School
+from ..models import School
 from ..upn import upn_problem
-from .base import ImportProblem, ImportRejected, _message, parse_bool, parse_date, save_if_changed
-
-# --- pupils ------------------------------------------------------------------------------
+from ..years import parse_year
+from .base import ImportProblem, ImportRejected, parse_bool, parse_file_date
+from .headings import CSVFile, Heading
+from .report import ImportReport
+from .roll import PupilRecord, update_roll
 
 PUPIL_COLUMNS = [
     "upn",
@@ -33,120 +43,201 @@ PUPIL_COLUMNS = [
     "ethnicity",
 ]
 
+PUPIL_HEADINGS = [
+    Heading("upn", "UPN", ("upn", "unique pupil number", "pupil upn"), required=True),
+    Heading(
+        "legal_surname",
+        "legal surname",
+        ("legal surname", "legal last name", "surname", "last name", "family name"),
+        required=True,
+    ),
+    Heading(
+        "legal_forename",
+        "legal forename",
+        ("legal forename", "legal first name", "forename", "first name", "given name"),
+        required=True,
+    ),
+    Heading(
+        "preferred_forename",
+        "preferred forename",
+        ("preferred forename", "preferred first name", "known as", "known as first name", "chosen name"),
+    ),
+    Heading(
+        "preferred_surname", "preferred surname", ("preferred surname", "preferred last name", "known as last name")
+    ),
+    Heading("date_of_birth", "date of birth", ("dob", "date of birth", "birth date", "birthdate"), required=True),
+    Heading("sex", "sex", ("sex", "gender"), required=True),
+    Heading(
+        "year",
+        "national curriculum year",
+        ("year", "nc year", "year group", "curriculum year", "ncyearactual", "nc year actual"),
+        required=True,
+    ),
+    Heading(
+        "group",
+        "registration group",
+        ("reg group", "registration group", "reg", "form", "tutor group", "class", "registration form", "group"),
+    ),
+    Heading(
+        "admission_date",
+        "admission date",
+        ("admission date", "date of admission", "entry date", "start date"),
+        required=True,
+    ),
+    Heading("leaving_date", "leaving date", ("leaving date", "date of leaving", "end date")),
+    Heading("fsm", "FSM eligible", ("fsm eligible", "fsm", "free school meals", "fsm eligibility", "eligible for fsm")),
+    Heading("sen", "SEN provision", ("sen status", "sen provision", "sen", "send status")),
+    Heading("eal", "EAL", ("eal", "english as an additional language")),
+    Heading("first_language", "first language", ("first language", "home language", "language")),
+    Heading(
+        "looked_after",
+        "looked after",
+        ("in care", "looked after", "cla", "lac", "looked after child", "child looked after"),
+    ),
+    Heading("ethnicity", "ethnicity", ("ethnicity", "ethnic code", "ethnicity code", "ethnic group code")),
+]
+WHOLE_NAME = "holds whole names: export Legal Surname and Legal Forename as separate columns"
+REFUSED_HEADINGS = dict.fromkeys(
+    ("surname forename", "forename surname", "name", "full name", "pupil name"), WHOLE_NAME
+)
 
-def _reader(text: str, columns: list[str]):
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ImportRejected([ImportProblem(1, f"the header is missing column(s): {', '.join(missing)}")])
-    return reader
+SEXES = {"f": "F", "female": "F", "girl": "F", "m": "M", "male": "M", "boy": "M"}
+SEN_WORDS = {
+    "n": "N",
+    "no": "N",
+    "none": "N",
+    "no special educational need": "N",
+    "k": "K",
+    "sen support": "K",
+    "a": "K",  # before September 2014: School Action and School Action Plus are now SEN support
+    "p": "K",
+    "e": "E",
+    "ehc plan": "E",
+    "ehcp": "E",
+    "education, health and care plan": "E",
+    "education health and care plan": "E",
+    "s": "E",  # a statement became an EHC plan
+    "statement": "E",
+}
+ENGLISH = {"eng", "enb", "english", "english (believed)", "believed to be english"}
+LANGUAGE_NOT_KNOWN = {"not", "ref", "not obtained", "refused", "information not obtained", "information refused"}
+ETHNICITY = re.compile(r"[A-Z]{4}")
 
 
-def import_pupils(*, school: School, text: str) -> dict:
-    reader = _reader(text, PUPIL_COLUMNS)
-    groups = {g.name: g for g in RegistrationGroup.objects.filter(school=school)}
+def import_pupils(
+    *,
+    school: School,
+    text: str,
+    full_roll: bool = False,
+    leaving_date: dt.date | None = None,
+    source_name: str = "the school's pupil file",
+) -> ImportReport:
+    """Create or update pupils and their enrolments; all or nothing. With `full_roll`, pupils
+    on roll who are not in the file are recorded as leaving on `leaving_date`."""
+    csv_file = CSVFile(text, PUPIL_HEADINGS, refused=REFUSED_HEADINGS)
+    report = ImportReport(kind="pupils", main="pupil", columns=csv_file.columns, ignored=csv_file.ignored)
     problems: list[ImportProblem] = []
-    parsed = []
+    records: list[PupilRecord] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row, shape in csv_file.rows():
+        problems += shape
         try:
-            upn = (row["upn"] or "").strip().upper()
-            if problem := upn_problem(upn):
-                raise ValueError(problem)
-            if upn in seen:
-                raise ValueError(f"UPN {upn} appears again (first on line {seen[upn]})")
-            seen[upn] = line
-            for key in ("legal_surname", "legal_forename"):
-                if not (row[key] or "").strip():
-                    raise ValueError(f"{key} is empty")
-            sex = (row["sex"] or "").strip().upper()
-            if sex not in Pupil.Sex.values:
-                raise ValueError(f"sex '{row['sex']}' should be F or M")
-            try:
-                year = int(row["year"])
-            except (TypeError, ValueError):
-                raise ValueError(f"year '{row['year']}' is not a national curriculum year number") from None
-            group_name = (row["group"] or "").strip()
-            if group_name and group_name not in groups:
-                raise ValueError(
-                    f"group '{group_name}' does not exist at {school.name}; import it with the school first"
-                )
-            sen = (row["sen"] or "N").strip().upper()
-            if sen not in Pupil.SEN.values:
-                raise ValueError(f"sen '{row['sen']}' should be N, K or E")
-            admission = parse_date(row["admission_date"], "admission_date")
-            leaving = parse_date(row["leaving_date"], "leaving_date") if (row["leaving_date"] or "").strip() else None
-            if leaving and leaving < admission:
-                raise ValueError(f"leaving_date {leaving} is before admission_date {admission}")
-            birth = parse_date(row["date_of_birth"], "date_of_birth")
-            values = {
-                "legal_surname": row["legal_surname"].strip(),
-                "legal_forename": row["legal_forename"].strip(),
-                "preferred_forename": (row["preferred_forename"] or "").strip(),
-                "date_of_birth": birth,
-                "sex": sex,
-                "year": year,
-                "group": groups.get(group_name),
-                "fsm": parse_bool(row["fsm"], "fsm"),
-                "sen": sen,
-                "eal": parse_bool(row["eal"], "eal"),
-                "looked_after": parse_bool(row["looked_after"], "looked_after"),
-                "ethnicity": (row["ethnicity"] or "").strip().upper(),
-            }
-            try:
-                Pupil(school=school, upn=upn, **values).full_clean(
-                    exclude=["school", "group"], validate_unique=False, validate_constraints=False
-                )
-            except ValidationError as exc:
-                raise ValueError(_message(exc)) from None
-            parsed.append((upn, values, admission, leaving))
+            records.append(_record(csv_file, line, row, seen, report))
         except ValueError as exc:
             problems.append(ImportProblem(line, str(exc)))
-    problems += _overlapping_enrolments(school, parsed, seen)
-    if problems:
-        raise ImportRejected(sorted(problems, key=lambda p: p.line))
-
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    reason = "imported from the school's pupil file"
-    with transaction.atomic():
-        existing = {p.upn: p for p in Pupil.objects.filter(school=school, upn__in=seen)}
-        for upn, values, admission, leaving in parsed:
-            pupil = existing.get(upn) or Pupil(school=school, upn=upn)
-            is_new = pupil.pk is None
-            changed = save_if_changed(pupil, values, reason=reason)
-            enrolment = Enrolment.objects.filter(pupil=pupil, admission_date=admission).first()
-            changed |= save_if_changed(
-                enrolment or Enrolment(pupil=pupil, admission_date=admission), {"leaving_date": leaving}, reason=reason
+    for key, label in (("fsm", "not FSM eligible"), ("sen", "no SEN"), ("looked_after", "not looked after")):
+        if not csv_file.has(key):
+            report.note(
+                f"The file has no {_label(key)} column: new pupils are recorded as {label}; "
+                "pupils already here keep what they have."
             )
-            counts["created" if is_new else "updated" if changed else "unchanged"] += 1
-    return counts
+    if not csv_file.has("eal") and not csv_file.has("first_language"):
+        report.note("The file has no EAL column: new pupils are recorded as not EAL; pupils already here keep theirs.")
+    if not records and not problems:
+        problems.append(ImportProblem(None, "the file has headings but no pupils"))
+    if problems:
+        raise ImportRejected(problems)
+    with transaction.atomic():
+        update_roll(
+            school=school,
+            records=records,
+            reason=f"imported from {source_name}",
+            report=report,
+            full_roll=full_roll,
+            leaving_date=leaving_date,
+        )
+    return report
 
 
-def _overlapping_enrolments(school, parsed, lines) -> list[ImportProblem]:
-    """A known pupil given a different admission date would be on roll twice over the same days.
-    It may be a correction or a return to the school; the file cannot say which, so the row is
-    refused with what to do rather than guessed."""
-    current = defaultdict(list)
-    for e in Enrolment.objects.filter(pupil__school=school, pupil__upn__in=lines).select_related("pupil"):
-        current[e.pupil.upn].append(e)
-    problems = []
-    for upn, _values, admission, leaving in parsed:
-        for e in current.get(upn, []):
-            if e.admission_date == admission:
-                continue
-            starts_before_end = e.leaving_date is None or admission <= e.leaving_date
-            ends_after_start = leaving is None or leaving >= e.admission_date
-            if starts_before_end and ends_after_start:
-                until = f"to {e.leaving_date:%d/%m/%Y}" if e.leaving_date else "with no leaving date"
-                problems.append(
-                    ImportProblem(
-                        lines[upn],
-                        f"UPN {upn} is already on roll from {e.admission_date:%d/%m/%Y} {until}; admission on "
-                        f"{admission:%d/%m/%Y} would put them on roll twice. If they left and came back, record "
-                        "the leaving date on the earlier enrolment first; if the date is a correction, correct "
-                        "it on the pupil's record.",
-                    )
-                )
-                break
-    return problems
+def _label(field: str) -> str:
+    return next(h.label for h in PUPIL_HEADINGS if h.field == field)
+
+
+def _record(csv_file: CSVFile, line: int, row: dict, seen: dict, report: ImportReport) -> PupilRecord:
+    heading = csv_file.heading
+    upn = row["upn"].upper().replace(" ", "")
+    if problem := upn_problem(upn):
+        raise ValueError(problem)
+    if upn in seen:
+        raise ValueError(f"UPN {upn} appears again (first on line {seen[upn]})")
+    seen[upn] = line
+    values = {}
+    for key in ("legal_surname", "legal_forename"):
+        if not row[key]:
+            raise ValueError(f"{heading(key)} is empty")
+        values[key] = row[key]
+    for key in ("preferred_forename", "preferred_surname"):
+        if csv_file.has(key):
+            values[key] = row[key]
+    values["date_of_birth"] = parse_file_date(row["date_of_birth"], heading("date_of_birth"))
+    sex = SEXES.get(row["sex"].casefold())
+    if sex is None:
+        raise ValueError(f"{heading('sex')} '{row['sex']}' should be F or M")
+    values["sex"] = sex
+    try:
+        values["year"] = parse_year(row["year"])
+    except ValueError as exc:
+        raise ValueError(f"{heading('year')}: {exc}") from None
+    admission = parse_file_date(row["admission_date"], heading("admission_date"))
+    leaving = None
+    if csv_file.has("leaving_date") and row["leaving_date"]:
+        leaving = parse_file_date(row["leaving_date"], heading("leaving_date"))
+        if leaving < admission:
+            before = f"is before {heading('admission_date')} {admission:%d/%m/%Y}"
+            raise ValueError(f"{heading('leaving_date')} {leaving:%d/%m/%Y} {before}")
+    for key in ("fsm", "looked_after"):
+        if csv_file.has(key):
+            values[key] = parse_bool(row[key], heading(key))
+    defaults = {}
+    if csv_file.has("eal"):
+        values["eal"] = parse_bool(row["eal"], heading("eal"))
+    elif csv_file.has("first_language"):
+        language = row["first_language"].casefold()
+        if language and language not in LANGUAGE_NOT_KNOWN:
+            values["eal"] = language not in ENGLISH
+        else:
+            defaults["eal"] = False
+    if csv_file.has("sen"):
+        sen = SEN_WORDS.get(row["sen"].casefold()) if row["sen"] else "N"
+        if sen is None:
+            raise ValueError(f"{heading('sen')} '{row['sen']}' should be N (none), K (SEN support) or E (EHC plan)")
+        values["sen"] = sen
+    if csv_file.has("ethnicity"):
+        ethnicity = row["ethnicity"].upper()
+        if ethnicity and not ETHNICITY.fullmatch(ethnicity):
+            raise ValueError(
+                f"{heading('ethnicity')} '{row['ethnicity']}' is not a DfE ethnicity code: use the four-letter code, "
+                "e.g. WBRI"
+            )
+        values["ethnicity"] = ethnicity
+    return PupilRecord(
+        where=f"line {line}",
+        line=line,
+        upn=upn,
+        values=values,
+        group=row["group"] if csv_file.has("group") else None,
+        admission=admission,
+        leaving=leaving,
+        leaving_given=csv_file.has("leaving_date"),
+        defaults=defaults,
+    )
