@@ -24,6 +24,7 @@ from ..years import year_label
 from .base import ImportProblem, ImportRejected, _message, save_if_changed
 from .report import CHANGED, CREATED, LEAVING, UNCHANGED, ImportReport, shown
 
+FIELD_ORDER = [f.name for f in Pupil._meta.concrete_fields]
 REQUIRED_FOR_NEW = ("legal_surname", "legal_forename", "date_of_birth", "sex", "year")
 
 
@@ -284,6 +285,7 @@ def _write(school, r: PupilRecord, pupil, values, plan, reason, report) -> Pupil
         changes = {k: v for k, v in values.items() if getattr(pupil, k) != v}
         if r.upn != pupil.upn:
             changes["upn"] = r.upn
+        changes = dict(sorted(changes.items(), key=lambda kv: FIELD_ORDER.index(kv[0])))  # as the pupil page lists them
         details += [_change(k, getattr(pupil, k), v) for k, v in changes.items()]
         outcome = CHANGED if changes else UNCHANGED
         if changes:
