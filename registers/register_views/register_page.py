@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +26,8 @@ from ..models import AM, PM, Mark, Pupil, Register, RegistrationGroup, SchoolDay
 from ..permissions import staff_of
 from ..register_forms import parse_register_post
 from ..register_selectors import recent_sessions, register_queryset, roll_with_marks, times_of
-from ..services import Actor, MarkEntry, MarkValidationError, open_registers, record_marks, take_register_if_complete
+from ..services import Actor, open_registers
+from ..taking import MarkWish, TakenBy, Taker, Why, refusal_to_write, take_register
 
 PLANNED_SOURCES = {
     Mark.Source.LEAVE_DECISION: "Approved leave",
@@ -211,129 +211,54 @@ def _render_register(request, register, times, now, *, teacher, submitted=None, 
     return render(request, "registers/register_page.html", context, status=status)
 
 
-def _refuse(request, register, times, now, teacher, message, *, submitted=None, status=400, roll=None):
-    return _render_register(
-        request,
-        register,
-        times,
-        now,
-        teacher=teacher,
-        submitted=submitted,
-        problems=[(None, message)],
-        status=status,
-        roll=roll,
-    )
+# What each refusal of `take_register` is on the page: forbidden to this taker now (403),
+# someone else's change meanwhile (409), or a mistake in what was sent (400).
+STATUS = {Why.NOT_OPEN: 403, Why.CLOSED: 403, Why.CONFLICT: 409}
 
 
 def _submit(request, register, staff, teacher, times, now):
-    when = f"{register.date:%A %d %B}"
-    if not register.is_school_day:
-        why = describe_non_school_day(register.school, register.date)
-        return _refuse(request, register, times, now, teacher, f"Nothing was saved: {why}, so there is no register.")
-    if times is None:
-        return _refuse(
-            request,
-            register,
-            times,
-            now,
-            teacher,
-            f"Nothing was saved: no register times are set for {register.group.get_phase_display().lower()} "
-            f"{register.session}. Ask the office to set them.",
-        )
-    if teacher and not timing.has_opened(times, register.date, now):
-        return _refuse(
-            request,
-            register,
-            times,
-            now,
-            teacher,
-            f"Nothing was saved: this register opens at {times.opens:%H:%M} on {when}.",
-            status=403,
-        )
-    if teacher and not timing.teacher_may_add_marks(times, register.date, now):
-        return _refuse(
-            request,
-            register,
-            times,
-            now,
-            teacher,
-            f"Nothing was saved: the {when} register closed at {times.closes:%H:%M}. "
-            "Only the office can change it now — ask them, with the reason.",
-            status=403,
-        )
-
+    taken_by = TakenBy(Taker.TEACHER if teacher else Taker.OFFICE, Actor.for_staff(request.user, staff))
+    refusal = refusal_to_write(register=register, times=times, taken_by=taken_by, now=now)
+    if refusal is not None:
+        return _refuse(request, register, times, now, teacher, [refusal])
     roll = roll_with_marks(register)
-    by_id = {p.pk: p for p in roll}
-    submitted = parse_register_post(request.POST, roll_ids=set(by_id), session=register.session)
-    if submitted.unknown_pupil_ids:
-        names = (
-            ", ".join(
-                p.name for p in Pupil.objects.filter(pk__in=submitted.unknown_pupil_ids, school_id=register.school_id)
-            )
-            or "a pupil"
-        )
-        return _refuse(
-            request,
-            register,
-            times,
-            now,
-            teacher,
-            f"Nothing was saved: {names} is not on the {register.group.name} roll on {when}. "
-            "Reload the page to see the current roll.",
-            submitted=submitted,
-            roll=roll,
-        )
-    if submitted.has_errors:
+    submitted = parse_register_post(request.POST, session=register.session)
+    if any(submitted.rows[p.pk].errors for p in roll if p.pk in submitted.rows):
         return _render_register(
             request, register, times, now, teacher=teacher, submitted=submitted, status=400, roll=roll
         )
-
-    present = timing.present_symbol(register.session)
-    closed = timing.is_closed(times, register.date, now)
-    entries, problems, became_u = [], [], []
-    for pupil in roll:
-        sub = submitted.rows.get(pupil.pk)
-        code = sub.code if sub else ""
-        minutes = sub.minutes if sub else None
-        if not code:
-            if submitted.action == "all_present" and not pupil.mark_id:
-                code = present
-            else:
-                continue
-        if code in ("L", "U"):
-            if teacher:
-                code, minutes = timing.teacher_late_mark(times, register.date, now, minutes)
-                if code == "U" and (sub is None or sub.code != "U"):
-                    became_u.append(f"{pupil.name} ({minutes} min)")
-            elif minutes is None:
-                minutes = timing.minutes_late(times, register.date, now)
-        elif code not in ("L", "U"):
-            minutes = None
-        if sub is not None and sub.was is not None and (code, minutes) == sub.was and pupil.mark_id:
-            continue  # the row as shown, untouched
-        if pupil.mark_id and (code, minutes) == (pupil.mark_code, pupil.mark_minutes):
-            continue  # already recorded (a second submission of the same page)
-        if teacher and closed and pupil.mark_id:
-            problems.append(
-                (
-                    pupil.pk,
-                    f"{pupil.name} already has {pupil.mark_code}; the register closed at {times.closes:%H:%M}, "
-                    "so only the office can change it.",
-                )
-            )
-            continue
-        entries.append(
-            MarkEntry(
-                pupil_id=pupil.pk,
-                date=register.date,
-                session=register.session,
-                code=code,
-                minutes_late=minutes,
-                expected_version=sub.version if sub is not None and sub.version is not None else None,
-            )
+    wishes = [
+        MarkWish(
+            pupil_id=row.pupil_id, code=row.code, minutes_late=row.minutes, expected_version=row.version, shown=row.was
         )
-    if problems:
-        problems.insert(0, (None, "Nothing was saved. Please check the pupils marked below."))
+        for row in submitted.rows.values()
+    ]
+    result = take_register(
+        register=register,
+        times=times,
+        roll=roll,
+        wishes=wishes,
+        taken_by=taken_by,
+        now=now,
+        reason=submitted.reason,
+        all_present=submitted.action == "all_present",
+    )
+    if result.refusals:
+        return _refuse(request, register, times, now, teacher, result.refusals, submitted=submitted, roll=roll)
+    _report(request, register, roll, result, closes=times.closes)
+    return redirect(reverse("registers:register", args=[register.pk]), permanent=False)
+
+
+def _refuse(request, register, times, now, teacher, refusals, *, submitted=None, roll=None):
+    """The page again, saying what was refused and where (nothing was saved)."""
+    if any(r.kind == Why.NOT_ON_ROLL for r in refusals):
+        # The page is out of date: a pupil has left the group's roll (or joined another's).
+        ids = [r.pupil_id for r in refusals if r.kind == Why.NOT_ON_ROLL]
+        names = ", ".join(p.name for p in Pupil.objects.filter(pk__in=ids, school_id=register.school_id)) or "a pupil"
+        message = (
+            f"Nothing was saved: {names} is not on the {register.group.name} roll on {register.date:%A %d %B}. "
+            "Reload the page to see the current roll."
+        )
         return _render_register(
             request,
             register,
@@ -341,71 +266,46 @@ def _submit(request, register, staff, teacher, times, now):
             now,
             teacher=teacher,
             submitted=submitted,
-            problems=problems,
-            status=403,
+            problems=[(None, message)],
+            status=400,
             roll=roll,
         )
-
-    if teacher:
-        reason = timing.TEACHER_CORRECTION_REASON if not closed else ""
-        source = Mark.Source.TEACHER
-    else:
-        reason = submitted.reason or (timing.OFFICE_CORRECTION_REASON if not closed else "")
-        source = Mark.Source.OFFICE
-    actor = Actor.for_staff(request.user, staff)
-    marked = {p.pk for p in roll if p.mark_id} | {e.pupil_id for e in entries}
-    missing = [p for p in roll if p.pk not in marked]  # for the message after saving
-    try:
-        # The marks and "register taken" are saved together or not at all (one commit).
-        with transaction.atomic():
-            result = record_marks(
-                school=register.school,
-                entries=entries,
-                actor=actor,
-                source=source,
-                reason=reason,
-                register=register,
-                now=now,
-            )
-            take_register_if_complete(
-                register=register, roll=[p.pk for p in roll], marked=marked, actor=actor, now=now, by_teacher=teacher
-            )
-    except MarkValidationError as error:
-        return _after_validation_error(request, register, times, now, teacher, submitted, error)
-    _report(request, register, roll, entries, result, missing, became_u, closes=times.closes)
-    return redirect(reverse("registers:register", args=[register.pk]), permanent=False)
-
-
-def _after_validation_error(request, register, times, now, teacher, submitted, error):
-    roll = roll_with_marks(register)  # fresh: conflicting rows show what is there now
-    problems = [(None, "Nothing was saved.")]
-    conflicted = set()
-    for problem in error.problems:
-        pupil_id = problem.entry.pupil_id
-        if problem.conflict:
-            conflicted.add(pupil_id)
-            problems.append((pupil_id, "conflict:" + problem.message + " Check it and save again."))
-        else:
-            problems.append((pupil_id, problem.message))
+    conflicted = {r.pupil_id for r in refusals if r.conflict}
+    status = max((STATUS.get(r.kind, 400) for r in refusals), default=400)
     if conflicted:
-        problems[0] = (
-            None,
-            "Nothing was saved: someone else changed this register while you had it open. "
-            "Their marks are shown below for the pupils concerned; check them and save again.",
-        )
+        status = 409
+        roll = None  # read again: the conflicting rows show what is there now
         for pupil_id in conflicted:
             submitted.rows.pop(pupil_id, None)  # show their mark and its new version
-    status = 409 if conflicted else 400
+        problems = [
+            (
+                None,
+                "Nothing was saved: someone else changed this register while you had it open. "
+                "Their marks are shown below for the pupils concerned; check them and save again.",
+            )
+        ]
+    elif any(r.pupil_id is None for r in refusals):
+        problems = []
+    elif any(r.kind == Why.CLOSED for r in refusals):
+        problems = [(None, "Nothing was saved. Please check the pupils marked below.")]
+    else:
+        problems = [(None, "Nothing was saved.")]
+    for refusal in refusals:
+        if refusal.conflict:
+            problems.append((refusal.pupil_id, f"conflict:{refusal.message} Check it and save again."))
+        else:
+            problems.append((refusal.pupil_id, refusal.message))
     return _render_register(
         request, register, times, now, teacher=teacher, submitted=submitted, problems=problems, status=status, roll=roll
     )
 
 
-def _report(request, register, roll, entries, result, missing, became_u, *, closes):
+def _report(request, register, roll, result, *, closes):
+    """Say what was saved, who became U, and whether the register is complete."""
     counts = defaultdict(int)
-    for entry in entries:
+    for entry in result.entries:
         counts[entry.code] += 1
-    if not entries:
+    if not result.entries:
         messages.info(request, "No changes to save.")
     else:
         parts = [f"{n} × {code}" for code, n in sorted(counts.items())]
@@ -413,15 +313,15 @@ def _report(request, register, roll, entries, result, missing, became_u, *, clos
         if result.amended:
             text += f" and {len(result.amended)} correction(s)"
         messages.success(request, f"{text}: {', '.join(parts)}.")
-    if became_u:
+    names = {pupil.pk: pupil.name for pupil in roll}
+    if result.became_u:
+        late = ", ".join(f"{names[pupil_id]} ({minutes} min)" for pupil_id, minutes in result.became_u)
+        messages.warning(request, f"Recorded as U (arrived after the register closed at {closes:%H:%M}): {late}.")
+    if result.unmarked:
+        missing = [names[pupil_id] for pupil_id in result.unmarked]
+        listed = ", ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
         messages.warning(
-            request,
-            f"Recorded as U (arrived after the register closed at {closes:%H:%M}): {', '.join(became_u)}.",
-        )
-    if missing:
-        names = ", ".join(p.name for p in missing[:8]) + (" …" if len(missing) > 8 else "")
-        messages.warning(
-            request, f"The register is not complete: {len(missing)} pupil(s) still have no mark ({names})."
+            request, f"The register is not complete: {len(missing)} pupil(s) still have no mark ({listed})."
         )
     elif register.state != Register.State.NOT_TAKEN:
         messages.success(request, f"The {register.group.name} {register.session} register is taken.")
