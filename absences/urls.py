@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import office_today, views
 
 app_name = "absences"
 urlpatterns = [
@@ -44,4 +44,5 @@ urlpatterns = [
     path("office/follow-up/<int:pk>/", views.office_pupil, name="office_pupil"),
     path("office/contacts/<int:pk>/invite/", views.office_invite, name="office_invite"),
     path("office/overdue-n/", views.office_overdue, name="office_overdue"),
+    path("office/today/", office_today.office_today, name="office_today"),
 ]

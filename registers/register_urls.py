@@ -1,6 +1,7 @@
 """Taking registers (teachers) and the office's live view of registers and today's attendance."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from .register_views import office, register_page, teacher_day
 
@@ -13,6 +14,12 @@ urlpatterns = [
     path("notifications/<int:pk>/dismiss/", teacher_day.dismiss_notification, name="dismiss_notification"),
     path("office/missing-registers/", office.office_missing, name="office_missing"),
     path("office/missing-registers/<int:pk>/remind/", office.office_remind, name="office_remind"),
-    path("office/today/", office.office_today, name="office_today"),
+    # Today's attendance is absences' page now (it joins the register with parents' reports);
+    # the old address still leads there.
+    path(
+        "office/today/",
+        RedirectView.as_view(pattern_name="absences:office_today", query_string=True),
+        name="office_today",
+    ),
     path("office/late-arrival/", office.office_late_arrival, name="office_late_arrival"),
 ]

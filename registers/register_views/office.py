@@ -1,5 +1,6 @@
 """The office's live views of registers: registers still missing after their late time (with
-reminders to their teachers), today's attendance, and late arrivals signed in at the office."""
+reminders to their teachers) and late arrivals signed in at the office. (Today's attendance,
+which joins the register with parents' reports, is absences' `office_today`.)"""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .. import timing
-from ..models import AM, PM, Mark, Register, RegistrationGroup, Staff
+from ..models import AM, Mark, Register, RegistrationGroup, Staff
 from ..notifications import send_register_reminder
 from ..permissions import is_office_team, require_school, staff_of
 from ..register_forms import LateArrivalForm
-from ..register_selectors import register_time, register_times, school_roll, session_attendance
+from ..register_selectors import register_time, register_times, school_roll
 from ..selectors import registers_past_late_time
 from ..services import Actor, MarkEntry, MarkValidationError, open_registers, record_marks
 
@@ -120,38 +121,6 @@ def office_remind(request, pk):
     return redirect("registers:office_missing")
 
 
-# --- today's attendance ---------------------------------------------------------------------
-
-
-@login_required
-def office_today(request):
-    """Today's attendance: counts by year and group, every `N`, and every absence with no
-    parent report, for one session (the current one unless chosen)."""
-    from absences.selectors import reported_pupil_ids
-
-    from ..register_selectors import session_under_way
-
-    school = require_office(request)
-    now = timing.now()
-    day = timezone.localtime(now).date()
-    session = request.GET.get("session", "").upper()
-    if session not in (AM, PM):
-        session = session_under_way(school, now)
-    attendance = session_attendance(school=school, day=day, session=session)
-    reported = reported_pupil_ids(school=school, day=day, session=session)
-    context = {
-        "day": day,
-        "session": session,
-        "groups": attendance.groups,
-        "years": attendance.years,
-        "totals": attendance.totals,
-        "n_pupils": attendance.n_marks,
-        "no_report": [m for m in attendance.unexplained if m.pupil_id not in reported],
-        "now": timezone.localtime(now),
-    }
-    return render(request, "registers/office_today.html", context)
-
-
 # --- late arrivals --------------------------------------------------------------------------
 
 
@@ -211,4 +180,4 @@ def office_late_arrival(request):
         return render(request, "registers/office_late.html", {"form": form, "day": day}, status=400)
     late = f" ({minutes} min late)" if minutes is not None else ""
     messages.success(request, f"{pupil.name} signed in at {arrival:%H:%M}: recorded as {code}{late}.")
-    return redirect(f"{reverse('registers:office_today')}?session={session}")
+    return redirect(f"{reverse('absences:office_today')}?session={session}")
