@@ -52,7 +52,7 @@ def _on_roll(day: dt.date):
 # --- a register and its times -----------------------------------------------------------------
 
 
-def register_time(field_name: str):
+def register_time_subquery(field_name: str):
     """The register's own time `field_name` (opens, late_after, closes) for its group's phase and
     session, as a subquery to annotate registers with."""
     return Subquery(
@@ -66,9 +66,9 @@ def register_queryset(staff: Staff | None):
     """Registers with their group, school, register times, whether the day is a school day,
     and whether `staff` teaches the group — one query."""
     qs = Register.objects.select_related("group", "school").annotate(
-        rt_opens=register_time("opens"),
-        rt_late=register_time("late_after"),
-        rt_closes=register_time("closes"),
+        rt_opens=register_time_subquery("opens"),
+        rt_late=register_time_subquery("late_after"),
+        rt_closes=register_time_subquery("closes"),
         is_school_day=Exists(SchoolDay.objects.filter(school=OuterRef("school_id"), date=OuterRef("date"))),
     )
     if staff is not None:

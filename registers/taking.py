@@ -230,73 +230,22 @@ def take_register(
     closed = timing.is_closed(times, day, now)
     on_roll = {pupil.pk: pupil for pupil in roll}
     result = TakeResult(register=register)
-    wished = []
-    for wish in wishes:
-        if normalise_symbol(wish.code, session):
-            wished.append(wish)
+    wished = [wish for wish in wishes if normalise_symbol(wish.code, session)]  # a blank row asks for nothing
     if all_present:
         asked = {wish.pupil_id for wish in wished}
         present = timing.present_symbol(session)
         wished += [MarkWish(pupil.pk, present) for pupil in roll if not pupil.mark_id and pupil.pk not in asked]
 
     for wish in wished:
-        pupil = on_roll.get(wish.pupil_id)
-        if pupil is None:
-            result.refusals.append(
-                Refusal(
-                    Why.NOT_ON_ROLL,
-                    f"pupil #{wish.pupil_id} is not on the {register.group.name} roll on {day:%a %d %b %Y}.",
-                    pupil_id=wish.pupil_id,
-                    line=wish.line,
-                )
-            )
-            continue
-        asked = normalise_symbol(wish.code, session)
-        code, minutes = asked, wish.minutes_late
-        if code in LATE_CODES:
-            if teacher:
-                code, minutes = timing.teacher_late_mark(times, day, now, minutes)
-            elif minutes is None:
-                minutes = timing.minutes_late(times, day, now)
+        outcome = _mark_for(wish, on_roll.get(wish.pupil_id), register=register, times=times, teacher=teacher, now=now)
+        if isinstance(outcome, Refusal):
+            result.refusals.append(outcome)
+        elif outcome is None:
+            result.unchanged.append(wish.pupil_id)
         else:
-            minutes = None
-        if pupil.mark_id and wish.shown is not None and (code, minutes) == wish.shown:
-            result.unchanged.append(pupil.pk)  # the row as the page showed it, untouched
-            continue
-        comment = (pupil.mark_comment or "") if wish.comment is None else wish.comment
-        if pupil.mark_id and (code, minutes, comment) == (pupil.mark_code, pupil.mark_minutes, pupil.mark_comment):
-            result.unchanged.append(pupil.pk)  # already recorded (e.g. the same page submitted twice)
-            continue
-        if teacher and closed and pupil.mark_id:
-            result.refusals.append(
-                Refusal(
-                    Why.CLOSED,
-                    f"{pupil.name} already has {pupil.mark_code}; the register closed at {times.closes:%H:%M}, "
-                    "so only the office can change it.",
-                    pupil_id=pupil.pk,
-                    line=wish.line,
-                )
-            )
-            continue
-        result.entries.append(
-            MarkEntry(
-                pupil_id=pupil.pk,
-                date=day,
-                session=session,
-                code=code,
-                minutes_late=minutes,
-                comment=comment,
-                # a sub-reason belongs under its code: kept while the code stays, dropped with it
-                sub_reason_id=pupil.mark_sub_reason_id if code == pupil.mark_code else None,
-                expected_version=wish.expected_version
-                if wish.expected_version is not None
-                else (pupil.mark_version or 0),
-                reason=wish.reason,
-                line=wish.line,
-            )
-        )
-        if code == "U" and asked != "U":
-            result.became_u.append((pupil.pk, minutes))
+            result.entries.append(outcome)
+            if outcome.code == "U" and normalise_symbol(wish.code, session) != "U":
+                result.became_u.append((outcome.pupil_id, outcome.minutes_late))
 
     marked = {pupil.pk for pupil in roll if pupil.mark_id} | {entry.pupil_id for entry in result.entries}
     write = {
@@ -331,10 +280,57 @@ def take_register(
             )
     except MarkValidationError as error:
         result.refusals += [Refusal.of(problem) for problem in error.problems]
-        result.became_u = []
         return result
     result.created = [mark.pupil_id for mark in written.created]
     result.amended = [mark.pupil_id for mark in written.amended]
     result.unchanged += [mark.pupil_id for mark in written.unchanged]
     result.unmarked = [pupil.pk for pupil in roll if pupil.pk not in marked]
     return result
+
+
+def _mark_for(
+    wish: MarkWish, pupil: OnRoll | None, *, register, times, teacher: bool, now
+) -> MarkEntry | Refusal | None:
+    """What one wish comes to: the entry to write, a refusal, or None when there is nothing to write."""
+    day, session = register.date, register.session
+    if pupil is None:
+        return Refusal(
+            Why.NOT_ON_ROLL,
+            f"pupil #{wish.pupil_id} is not on the {register.group.name} roll on {day:%a %d %b %Y}.",
+            pupil_id=wish.pupil_id,
+            line=wish.line,
+        )
+    code, minutes = normalise_symbol(wish.code, session), wish.minutes_late
+    if code in LATE_CODES:
+        if teacher:
+            code, minutes = timing.teacher_late_mark(times, day, now, minutes)
+        elif minutes is None:
+            minutes = timing.minutes_late(times, day, now)
+    else:
+        minutes = None
+    if pupil.mark_id and wish.shown is not None and (code, minutes) == wish.shown:
+        return None  # the row as the page showed it, untouched
+    comment = (pupil.mark_comment or "") if wish.comment is None else wish.comment
+    if pupil.mark_id and (code, minutes, comment) == (pupil.mark_code, pupil.mark_minutes, pupil.mark_comment):
+        return None  # already recorded (e.g. the same page submitted twice)
+    if teacher and pupil.mark_id and timing.is_closed(times, day, now):
+        return Refusal(
+            Why.CLOSED,
+            f"{pupil.name} already has {pupil.mark_code}; the register closed at {times.closes:%H:%M}, "
+            "so only the office can change it.",
+            pupil_id=pupil.pk,
+            line=wish.line,
+        )
+    return MarkEntry(
+        pupil_id=pupil.pk,
+        date=day,
+        session=session,
+        code=code,
+        minutes_late=minutes,
+        comment=comment,
+        # a sub-reason belongs under its code: kept while the code stays, dropped with it
+        sub_reason_id=pupil.mark_sub_reason_id if code == pupil.mark_code else None,
+        expected_version=wish.expected_version if wish.expected_version is not None else (pupil.mark_version or 0),
+        reason=wish.reason,
+        line=wish.line,
+    )

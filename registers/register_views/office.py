@@ -23,7 +23,7 @@ from ..models import AM, Mark, Register, RegistrationGroup, Staff
 from ..notifications import send_register_reminder
 from ..permissions import is_office_team, require_school, staff_of
 from ..register_forms import LateArrivalForm
-from ..register_selectors import register_time, register_times, school_roll
+from ..register_selectors import register_time_subquery, register_times, school_roll
 from ..selectors import registers_past_late_time
 from ..services import Actor, MarkEntry, MarkValidationError, open_registers, record_marks
 
@@ -98,7 +98,9 @@ def office_missing(request):
 def office_remind(request, pk):
     school = require_office(request)
     register = get_object_or_404(
-        Register.objects.select_related("group").filter(school=school).annotate(rt_closes=register_time("closes")),
+        Register.objects.select_related("group")
+        .filter(school=school)
+        .annotate(rt_closes=register_time_subquery("closes")),
         pk=pk,
     )
     teachers = list(register.group.teachers.select_related("user"))
