@@ -4,7 +4,7 @@ Policy (audited, edited by the school): `Policy` → `LadderStage`, `Band`, `Rul
 trigger, parameters (JSON, validated per trigger in `interventions.triggers`) and what it
 proposes (a ladder stage, a letter template key, a task for a role, a monitoring period).
 
-Work: the checks (`interventions.checks`) turn rules into `Alert`s with their evidence; the
+Work: the checks (`interventions.evaluation`) turn rules into `Alert`s with their evidence; the
 officer accepts an alert (creating a `Case` step, an `Action` or a letter action) or dismisses
 it with a reason. Cases hold actions, monitoring periods, notices to improve, penalty notices
 and other legal steps. Nothing punitive happens automatically."""

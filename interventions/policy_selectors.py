@@ -561,11 +561,12 @@ class DryRun:
 
 def dry_run(*, rule: Rule, pupil, on: dt.date) -> DryRun:
     """Would `rule` meet `pupil` on `on`, and on what evidence? The checks' own trigger code
-    (`checks.evaluate`) without the step that records alerts; inside a transaction that is
+    (`evaluation.run.evaluate`) without the step that records alerts; inside a transaction that is
     rolled back, so nothing can be written even by accident."""
     from django.db import transaction
 
-    from .checks import Context, _evidence_marks, evaluate, figures_dict
+    from .evaluation.context import Context, figures_dict
+    from .evaluation.run import evaluate, evidence_marks
 
     with transaction.atomic():
         try:
@@ -579,7 +580,7 @@ def dry_run(*, rule: Rule, pupil, on: dt.date) -> DryRun:
                 finding = findings[0]
                 result.window, result.figures = finding.window, finding.figures
                 result.evidence = {k: v for k, v in finding.extra.items() if v not in (None, "", [])}
-                result.marks = _evidence_marks(ctx, rule, findings).get(pupil.pk, [])
+                result.marks = evidence_marks(ctx, rule, findings).get(pupil.pk, [])
             elif "period" in SCHEMAS.get(rule.trigger, {}):
                 result.window = ctx.window(params)
                 ages = (params.get("ages"),) if "ages" in params else ()

@@ -4,7 +4,7 @@ queries whatever the size of the school (each list is one query).
 Today's things (unexplained absences, overdue N, missing registers, vulnerable pupils absent)
 are read live. The year-long figures — pupils newly persistently or severely absent, pupils at
 the penalty-notice threshold — come from the snapshot the last check run left
-(`interventions.checks.write_snapshot`), and the page says when that was; with no run for
+(`interventions.evaluation.snapshot.write_snapshot`), and the page says when that was; with no run for
 today or the previous school day they are worked out live by the same code the checks use."""
 
 from __future__ import annotations
@@ -366,7 +366,8 @@ def _figure_rows(school, today, recent_days, filters, *, live=False) -> tuple[Fi
         )
         return FiguresSource(run.date, run.computed_at, False, run.threshold_from), rows
 
-    from .checks import Context, pupil_snapshot
+    from .evaluation.context import Context
+    from .evaluation.snapshot import pupil_snapshot
 
     ctx = Context(school, today)
     if not ctx.ready:

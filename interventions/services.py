@@ -17,7 +17,7 @@ from django.utils import timezone
 from registers.models import Contact, Mark, Pupil, School, SchoolDay, Staff
 from registers.selectors import PENALTY_THRESHOLD_SESSIONS, PENALTY_THRESHOLD_WEEKS, pupil_figures
 
-from .checks import figures_dict
+from .evaluation.context import figures_dict
 from .models import (
     Action,
     Alert,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from registers.models import RegisterTime, School, SchoolDay
 
-from .checks import run_checks
+from .evaluation.run import run_checks
 
 # How often the beat runs `checks_after_registers_close` (seconds); a register that closed
 # within the last interval has its school's checks run.

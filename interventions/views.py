@@ -20,7 +20,7 @@ from registers.permissions import require_school, staff_of
 from registers.selectors import counted_marks, penalty_threshold, penalty_window, pupil_figures
 
 from . import services
-from .checks import figures_dict
+from .evaluation.context import figures_dict
 from .forms import (
     ActionForm,
     CaseListFilterForm,

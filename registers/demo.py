@@ -551,7 +551,7 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
 
     # The school's attendance policy (preset A, a primary trust) and this morning's checks,
     # so the attendance officer's dashboard has alerts to work.
-    from interventions.checks import run_checks
+    from interventions.evaluation import run_checks
     from interventions.services import load_policy_preset
 
     load_policy_preset(school=school, preset="A")

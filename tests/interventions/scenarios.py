@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from interventions.checks import Context
+from interventions.evaluation.context import Context
 from interventions.models import Band, Case, MonitoringPeriod, Rule
 from interventions.triggers import with_defaults
 from registers.models import SchoolDay

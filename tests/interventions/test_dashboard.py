@@ -10,7 +10,8 @@ import time_machine
 from django.urls import reverse
 
 from interventions import services
-from interventions.checks import SNAPSHOT_KEEP_DAYS, run_checks
+from interventions.evaluation.run import run_checks
+from interventions.evaluation.snapshot import SNAPSHOT_KEEP_DAYS
 from interventions.models import Alert, CheckRun, PupilSnapshot
 from interventions.selectors import ALERTS_PER_RULE, Filters, dashboard
 from registers.models import SchoolDay
