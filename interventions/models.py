@@ -1,7 +1,7 @@
 """A school's attendance policy as data, and what the attendance officer does with it.
 
 Policy (audited, edited by the school): `Policy` → `LadderStage`, `Band`, `Rule`. A rule has a
-trigger, parameters (JSON, validated per trigger in `interventions.triggers`) and what it
+trigger, parameters (JSON, validated per trigger in `interventions.policy.triggers`) and what it
 proposes (a ladder stage, a letter template key, a task for a role, a monitoring period).
 
 Work: the checks (`interventions.evaluation`) turn rules into `Alert`s with their evidence; the
@@ -149,7 +149,7 @@ class Rule(models.Model):
         return self.name
 
     def clean(self):
-        from .triggers import validate_parameters
+        from .policy.triggers import validate_parameters
 
         errors = validate_parameters(self.trigger, self.parameters or {}, policy=self.policy_id and self.policy)
         if self.task_kind and not self.task_role:

@@ -7,7 +7,6 @@ Penalty notices follow the 2024 national framework; notices to improve run 3 to 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -21,7 +20,6 @@ from .evaluation.context import figures_dict
 from .models import (
     Action,
     Alert,
-    Band,
     Case,
     CaseStep,
     Family,
@@ -31,69 +29,10 @@ from .models import (
     NoticeToImprove,
     PenaltyNotice,
     PenaltyNoticeMark,
-    Policy,
-    Rule,
     SupportTarget,
     TaskKind,
 )
-from .presets import PRESETS
-
-# --- policy -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def load_policy_preset(*, school: School, preset: str, activate: bool = True) -> Policy:
-    """Create a policy for `school` from one of the five presets (A–E); it becomes the active
-    policy (the previous one is kept, inactive, with its history)."""
-    key = preset.upper()
-    if key not in PRESETS:
-        raise ValidationError(f"There is no preset '{preset}'; choose one of {', '.join(PRESETS)}.")
-    data = PRESETS[key]
-    if activate:
-        for old in Policy.objects.filter(school=school, active=True):
-            old.active = False
-            old.save()
-    policy = Policy.objects.create(
-        school=school,
-        name=data["name"],
-        preset=key,
-        active=activate,
-        target_percent=data.get("target_percent"),
-    )
-    stages = {
-        i: LadderStage.objects.create(policy=policy, order=i, name=name)
-        for i, name in enumerate(data.get("stages", []), start=1)
-    }
-    for band in data.get("bands", []):
-        Band.objects.create(
-            policy=policy,
-            name=band["name"],
-            attendance_from=Decimal(str(band["attendance_from"])),
-            attendance_to=_dec(band.get("attendance_to")),
-            absence_from=_dec(band.get("absence_from")),
-            absence_to=_dec(band.get("absence_to")),
-            action=band.get("action", ""),
-        )
-    for order, spec in enumerate(data["rules"], start=1):
-        Rule.objects.create(
-            policy=policy,
-            order=order,
-            name=spec["name"],
-            trigger=spec["trigger"],
-            parameters=dict(spec.get("parameters", {})),
-            stage=stages.get(spec.get("stage")),
-            letter_template=spec.get("letter_template", ""),
-            task_kind=spec.get("task_kind", ""),
-            task_role=spec.get("task_role", ""),
-            task_description=spec.get("task_description", ""),
-            monitoring_weeks=spec.get("monitoring_weeks"),
-        )
-    return policy
-
-
-def _dec(value):
-    return None if value is None else Decimal(str(value))
-
+from .policy.services import load_policy_preset  # noqa: F401  (other apps load presets through here)
 
 # --- figures ----------------------------------------------------------------------------
 

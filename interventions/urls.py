@@ -6,7 +6,7 @@ app_name = "interventions"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("run-checks/", views.run_checks_now, name="run-checks"),
-    path("policy/", include("interventions.policy_urls")),
+    path("policy/", include("interventions.policy.urls")),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
     path("alerts/<int:pk>/accept/", views.alert_accept, name="alert-accept"),
     path("alerts/<int:pk>/dismiss/", views.alert_dismiss, name="alert-dismiss"),

@@ -20,7 +20,7 @@ from simple_history.utils import bulk_create_with_history
 from registers.models import Mark, School
 
 from ..models import Alert, Policy, Rule
-from ..triggers import with_defaults
+from ..policy.triggers import with_defaults
 from .context import Context, Finding
 from .snapshot import write_snapshot
 from .triggers import TRIGGERS

@@ -13,14 +13,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from interventions import policy_services
 from interventions.models import Alert, Band, LadderStage, Policy, Rule
-from interventions.policy_forms import ParameterForm
-from interventions.policy_selectors import band_views, policy_history, sentence
-from interventions.policy_services import band_set_errors
-from interventions.presets import PRESETS
-from interventions.services import load_policy_preset
-from interventions.triggers import SCHEMAS, with_defaults
+from interventions.policy import services as policy_services
+from interventions.policy.forms import ParameterForm
+from interventions.policy.history import policy_history
+from interventions.policy.presets import PRESETS
+from interventions.policy.selectors import band_views, sentence
+from interventions.policy.services import band_set_errors, load_policy_preset
+from interventions.policy.triggers import SCHEMAS, with_defaults
 from registers.models import SchoolDay
 from tests.factories import PupilFactory, StaffFactory, UserFactory, make_school, write
 
