@@ -97,7 +97,7 @@ def run(pupils: int, meta: dict, log=print) -> list[Row]:
 
     from interventions.evaluation import run_checks
     from interventions.models import Policy
-    from interventions.selectors import dashboard
+    from interventions.selectors.dashboard import dashboard
     from interventions.services import load_policy_preset
     from registers.models import School, SchoolDay
 

@@ -344,8 +344,22 @@ def monitoring_lengths(rules) -> list[dict]:
     return [{"weeks": w, **v} for w, v in sorted(lengths.items())]
 
 
+def active_policy(school, *, other_than: Policy | None = None) -> Policy | None:
+    """The school's active policy (a school has at most one), or None; with `other_than`, None
+    when that is the active one."""
+    policies = Policy.objects.filter(school=school, active=True)
+    if other_than is not None:
+        policies = policies.exclude(pk=other_than.pk)
+    return policies.first()
+
+
 def policies_of(school) -> list[Policy]:
     return list(Policy.objects.filter(school=school).order_by("-active", "name", "pk"))
+
+
+def school_pupil(school, pk) -> Pupil | None:
+    """One of the school's pupils by id (with their group), or None."""
+    return Pupil.objects.filter(school=school, pk=pk).select_related("group").first()
 
 
 def pupils_matching(school, query: str, limit: int = 20):

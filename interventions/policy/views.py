@@ -16,11 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from registers.models import Pupil
 from registers.permissions import require_school
 
 from ..models import Policy, Rule
-from ..services import add_school_weeks
+from ..selectors.figures import add_school_weeks
 from . import selectors, services
 from .forms import (
     TRIGGER_HELP,
@@ -97,7 +96,7 @@ def _form_summary(form, prefix="") -> list[tuple[str, str, str]]:
 def policy_page(request, pk=None):
     school = _school(request, VIEW)
     if pk is None:
-        policy = Policy.objects.filter(school=school, active=True).first()
+        policy = selectors.active_policy(school)
         if policy is None:
             return _render(request, "none.html", {"school": school, "policies": selectors.policies_of(school)})
     else:
@@ -287,7 +286,7 @@ def rule_test(request, pk):
             on = today
     chosen = request.GET.get("pupil", "")
     if chosen.isdigit():
-        pupil = Pupil.objects.filter(school=school, pk=chosen).select_related("group").first()
+        pupil = selectors.school_pupil(school, chosen)
         if pupil is None:
             raise Http404("No such pupil")
     elif form.is_valid() and form.cleaned_data["q"]:
@@ -417,7 +416,7 @@ def presets(request):
         "presets.html",
         {
             "school": school,
-            "active": Policy.objects.filter(school=school, active=True).first(),
+            "active": selectors.active_policy(school),
             "presets": [selectors.preset_preview(key) for key in sorted(PRESETS)],
         },
     )
@@ -429,7 +428,7 @@ def preset_load(request, key):
     key = key.upper()
     if key not in PRESETS:
         raise Http404("No such preset")
-    active = Policy.objects.filter(school=school, active=True).first()
+    active = selectors.active_policy(school)
     form = ReasonForm(request.POST or None)
     errors = []
     if request.method == "POST" and form.is_valid():
@@ -460,7 +459,7 @@ def preset_load(request, key):
 @login_required
 def policy_activate(request, pk):
     policy = _policy(request, pk, EDIT)
-    active = Policy.objects.filter(school=policy.school, active=True).exclude(pk=policy.pk).first()
+    active = selectors.active_policy(policy.school, other_than=policy)
     form = ReasonForm(request.POST or None)
     errors = []
     if request.method == "POST" and form.is_valid():

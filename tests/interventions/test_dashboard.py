@@ -13,7 +13,7 @@ from interventions import services
 from interventions.evaluation.run import run_checks
 from interventions.evaluation.snapshot import SNAPSHOT_KEEP_DAYS
 from interventions.models import Alert, CheckRun, PupilSnapshot
-from interventions.selectors import ALERTS_PER_RULE, Filters, dashboard
+from interventions.selectors.dashboard import ALERTS_PER_RULE, Filters, dashboard
 from registers.models import SchoolDay
 from registers.selectors import AttendanceFigures, penalty_threshold, pupil_figures
 from tests.factories import PupilFactory, write
