@@ -7,7 +7,7 @@ class LettersConfig(AppConfig):
 
     def ready(self):
         from absences.services import leave_decided
-        from interventions.policy.letters import provide_letter_titles
+        from interventions.policy.letter_templates import provide_letter_titles
 
         from . import permissions  # noqa: F401  (registers the permissions)
         from .selectors import template_titles

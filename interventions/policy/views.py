@@ -33,7 +33,7 @@ from .forms import (
     trigger_choices,
 )
 from .history import policy_history, version_info
-from .letters import letter_titles
+from .letter_templates import letter_titles
 from .presets import PRESETS
 
 VIEW, EDIT = "interventions.view_policy", "interventions.edit_policy"
