@@ -134,6 +134,22 @@ def test_policy_page_reads_as_plain_english(client_for, officer, policy_c):
     assert "Version 1" in html
 
 
+def test_the_policy_page_names_the_letters_the_school_has(client_for, officer, policy_b, school):
+    """Letters tells interventions which templates a school has (interventions.policy.letter_templates,
+    filled in by LettersConfig.ready()): a rule's letter is named by its title, or flagged as missing."""
+    from letters.models import LetterTemplate
+    from letters.services import install_starter_templates
+
+    key = policy_b.rules.exclude(letter_template="").values_list("letter_template", flat=True).first()
+    missing = f"The school has no letter template called “{key}” yet."
+    assert missing in client_for(officer).get(url("policy-page")).content.decode()
+    install_starter_templates(school=school)
+    title = LetterTemplate.objects.get(school=school, key=key).title
+    page = client_for(officer).get(url("policy-page")).content.decode()
+    assert missing not in page
+    assert f"letter &#x27;{key}&#x27; ({title})" in page
+
+
 def test_sentence_for_the_example_in_the_brief(school):
     policy = Policy.objects.create(school=school, name="Test")
     amber = LadderStage.objects.create(policy=policy, order=3, name="Amber: meeting")
