@@ -117,14 +117,14 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
             )
             for f in fresh
         ]
-        created = _create(alerts)
+        created = _create_alerts(alerts)
         result.created += created
         result.by_rule[rule.name] = created
     write_snapshot(ctx)
     return result
 
 
-def _create(alerts: list[Alert]) -> int:
+def _create_alerts(alerts: list[Alert]) -> int:
     if not alerts:
         return 0
     try:
