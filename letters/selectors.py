@@ -179,3 +179,9 @@ def pending_letters(school, *, case=None, pupil=None, today: dt.date | None = No
             )
     out.sort(key=lambda p: p.since)
     return out
+
+
+def template_titles(school) -> dict[str, str]:
+    """The school's active letter templates, key → title (the policy pages name the letter a
+    rule proposes by it; handed to interventions in LettersConfig.ready())."""
+    return dict(LetterTemplate.objects.filter(school=school, active=True).values_list("key", "title"))

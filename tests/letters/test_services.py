@@ -351,7 +351,7 @@ def test_letterhead_defaults_come_from_the_school_and_its_headteacher(school):
 @pytest.fixture
 def accepted_alert(letters_school, officer):
     """Preset B: more than 3 days' absence proposes the medical evidence letter."""
-    from interventions.checks import run_checks
+    from interventions.evaluation import run_checks
 
     load_policy_preset(school=letters_school, preset="B")
     pupil = PupilFactory(school=letters_school, legal_forename="Ola", legal_surname="Ade")

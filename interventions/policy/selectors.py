@@ -1,5 +1,6 @@
 """Reading a school's attendance policy: rules as sentences, bands with their effective ranges,
-and the policy's history grouped into changes (who, when, what, why).
+the policy page's overview, the presets before they are loaded, and "test this rule" (the
+policy's history is in `interventions.policy.history`).
 
 The policy pages, their tests and anything else that explains a policy read from here, so the
 wording of a rule is the same wherever it is shown."""
@@ -10,13 +11,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Q
 
+from registers.models import Pupil
 from registers.years import year_label
 
-from .models import Band, LadderStage, Policy, Rule, TaskKind
-from .school_age import ALL as ALL_AGES
-from .school_age import LABELS as AGE_LABELS
+from ..evaluation.context import Context, figures_dict
+from ..evaluation.run import evaluate, evidence_marks
+from ..models import Band, LadderStage, Policy, Rule, TaskKind
+from ..school_age import ALL as ALL_AGES
+from ..school_age import LABELS as AGE_LABELS
+from .presets import PRESETS
 from .triggers import SCHEMAS, with_defaults
 
 PERIODS = {
@@ -93,6 +99,16 @@ def num(value) -> str:
     if isinstance(value, Decimal):
         value = float(value)
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def param_value(value) -> str:
+    if value is None:
+        return "(default)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "(none)"
+    return num(value) if isinstance(value, (int, float, Decimal)) else str(value)
 
 
 def _plural(n, word):
@@ -184,7 +200,7 @@ def conditions_detail(rule: Rule) -> list[str]:
     schema = SCHEMAS.get(rule.trigger, {})
     for name, spec in schema.items():
         if name not in PHRASED and name not in PARAMETER_LABELS and p.get(name) != spec[2]:
-            out.append(f"{parameter_label(rule.trigger, name)}: {_param_value(p.get(name))}.")
+            out.append(f"{parameter_label(rule.trigger, name)}: {param_value(p.get(name))}.")
     return out
 
 
@@ -328,176 +344,25 @@ def monitoring_lengths(rules) -> list[dict]:
     return [{"weeks": w, **v} for w, v in sorted(lengths.items())]
 
 
-# --- history --------------------------------------------------------------------------------------
-
-KIND_ORDER = {"policy": 0, "stage": 1, "band": 2, "rule": 3}
-GROUP_SECONDS = 5  # history rows by the same person, for the same reason, this close are one change
-HIDDEN_FIELDS = {"id", "policy"}
-
-
-@dataclass
-class FieldChange:
-    label: str
-    old: str
-    new: str
-
-
-@dataclass
-class RowChange:
-    kind: str
-    object_id: int
-    name: str
-    type: str  # "+" created, "~" changed, "-" removed
-    fields: list[FieldChange] = field(default_factory=list)
-
-    @property
-    def kind_label(self) -> str:
-        return {"policy": "Policy", "stage": "Ladder stage", "band": "Band", "rule": "Rule"}[self.kind]
-
-    @property
-    def verb(self) -> str:
-        return {"+": "added", "~": "changed", "-": "removed"}[self.type]
-
-
-@dataclass
-class Change:
-    when: dt.datetime
-    user: object
-    reason: str
-    rows: list[RowChange] = field(default_factory=list)
-
-    @property
-    def who(self) -> str:
-        if self.user is None:
-            return "The system"
-        staff = getattr(self.user, "staff", None)
-        return staff.display_name if staff is not None else self.user.get_full_name() or self.user.get_username()
-
-
-def _history_querysets(policy: Policy):
-    return [
-        ("policy", Policy, Policy.history.filter(id=policy.pk)),
-        ("stage", LadderStage, LadderStage.history.filter(policy_id=policy.pk)),
-        ("band", Band, Band.history.filter(policy_id=policy.pk)),
-        ("rule", Rule, Rule.history.filter(policy_id=policy.pk)),
-    ]
-
-
-def policy_history(policy: Policy, *, with_diffs: bool = True) -> list[Change]:
-    """Every change to the policy and its stages, bands and rules, newest first. One query per
-    table; diffs are computed in Python between each record and the one before it."""
-    records = []
-    previous: dict[tuple, object] = {}
-    for kind, _model, qs in _history_querysets(policy):
-        last_seen: dict[int, object] = {}
-        for rec in qs.select_related("history_user__staff__user").order_by("history_id"):
-            previous[(kind, rec.history_id)] = last_seen.get(rec.id)
-            last_seen[rec.id] = rec
-            records.append((kind, rec))
-    # One change's rows share a timestamp; person and reason keep them together when two
-    # changes share one too.
-    records.sort(
-        key=lambda kr: (
-            kr[1].history_date,
-            kr[1].history_user_id or 0,
-            kr[1].history_change_reason or "",
-            KIND_ORDER[kr[0]],
-            kr[1].history_id,
-        )
-    )
-    stage_names = {rec.id: rec.name for kind, rec in records if kind == "stage"}
-    groups: list[Change] = []
-    for kind, rec in records:
-        reason = rec.history_change_reason or ""
-        last = groups[-1] if groups else None
-        if (
-            last is None
-            or last.reason != reason
-            or getattr(last.user, "pk", None) != rec.history_user_id
-            or (rec.history_date - last.when).total_seconds() > GROUP_SECONDS
-        ):
-            last = Change(rec.history_date, rec.history_user, reason)
-            groups.append(last)
-        if with_diffs:
-            last.rows.append(_row_change(kind, rec, previous[(kind, rec.history_id)], stage_names))
-    groups.reverse()
-    return groups
-
-
-def _row_change(kind, rec, prev, stage_names) -> RowChange:
-    name = getattr(rec, "name", "") or str(rec.id)
-    row = RowChange(kind, rec.id, name, rec.history_type)
-    if rec.history_type == "+" or prev is None:
-        row.type = "+" if rec.history_type != "-" else "-"
-        if kind == "rule":
-            row.fields = [FieldChange("Trigger", "", _display(rec, "trigger", rec.trigger, stage_names))]
-        return row
-    if rec.history_type == "-":
-        return row
-    delta = rec.diff_against(prev)
-    for change in delta.changes:
-        if change.field in HIDDEN_FIELDS:
-            continue
-        if change.field == "parameters":
-            row.fields.extend(_parameter_changes(rec.trigger, change.old or {}, change.new or {}))
-            continue
-        label = str(rec._meta.get_field(change.field).verbose_name)
-        row.fields.append(
-            FieldChange(
-                label[0].upper() + label[1:],
-                _display(rec, change.field, change.old, stage_names),
-                _display(rec, change.field, change.new, stage_names),
-            )
-        )
-    return row
-
-
-def _parameter_changes(trigger, old: dict, new: dict) -> list[FieldChange]:
-    known = list(SCHEMAS.get(trigger, {}))
-    names = sorted(set(old) | set(new), key=lambda n: known.index(n) if n in known else len(known))
-    return [
-        FieldChange(parameter_label(trigger, name), _param_value(old.get(name)), _param_value(new.get(name)))
-        for name in names
-        if old.get(name) != new.get(name)
-    ]
-
-
-def _param_value(value) -> str:
-    if value is None:
-        return "(default)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "(none)"
-    return num(value) if isinstance(value, (int, float, Decimal)) else str(value)
-
-
-def _display(rec, field_name, value, stage_names) -> str:
-    if value is None or value == "":
-        return "–"
-    if field_name == "stage":
-        return stage_names.get(value, f"stage #{value}")
-    f = rec._meta.get_field(field_name)
-    if f.choices:
-        return str(dict(f.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return _param_value(value)
-
-
-def version_info(policy: Policy) -> dict:
-    """The policy's version (how many changes it has had) and its latest change."""
-    changes = policy_history(policy, with_diffs=False)
-    return {"version": len(changes), "last": changes[0] if changes else None}
+def active_policy(school, *, other_than: Policy | None = None) -> Policy | None:
+    """The school's active policy (a school has at most one), or None; with `other_than`, None
+    when that is the active one."""
+    policies = Policy.objects.filter(school=school, active=True)
+    if other_than is not None:
+        policies = policies.exclude(pk=other_than.pk)
+    return policies.first()
 
 
 def policies_of(school) -> list[Policy]:
     return list(Policy.objects.filter(school=school).order_by("-active", "name", "pk"))
 
 
-def pupils_matching(school, query: str, limit: int = 20):
-    from registers.models import Pupil
+def school_pupil(school, pk) -> Pupil | None:
+    """One of the school's pupils by id (with their group), or None."""
+    return Pupil.objects.filter(school=school, pk=pk).select_related("group").first()
 
+
+def pupils_matching(school, query: str, limit: int = 20):
     query = (query or "").strip()
     if not query:
         return Pupil.objects.none()
@@ -519,8 +384,6 @@ def pupils_matching(school, query: str, limit: int = 20):
 
 def preset_preview(key: str) -> dict:
     """A preset as the policy page would show it, before it is loaded (unsaved objects)."""
-    from .presets import PRESETS
-
     data = PRESETS[key]
     stage_names = dict(enumerate(data.get("stages", []), start=1))
     rules = []
@@ -561,12 +424,8 @@ class DryRun:
 
 def dry_run(*, rule: Rule, pupil, on: dt.date) -> DryRun:
     """Would `rule` meet `pupil` on `on`, and on what evidence? The checks' own trigger code
-    (`checks.evaluate`) without the step that records alerts; inside a transaction that is
+    (`evaluation.run.evaluate`) without the step that records alerts; inside a transaction that is
     rolled back, so nothing can be written even by accident."""
-    from django.db import transaction
-
-    from .checks import Context, _evidence_marks, evaluate, figures_dict
-
     with transaction.atomic():
         try:
             ctx = Context(pupil.school, on)
@@ -579,7 +438,7 @@ def dry_run(*, rule: Rule, pupil, on: dt.date) -> DryRun:
                 finding = findings[0]
                 result.window, result.figures = finding.window, finding.figures
                 result.evidence = {k: v for k, v in finding.extra.items() if v not in (None, "", [])}
-                result.marks = _evidence_marks(ctx, rule, findings).get(pupil.pk, [])
+                result.marks = evidence_marks(ctx, rule, findings).get(pupil.pk, [])
             elif "period" in SCHEMAS.get(rule.trigger, {}):
                 result.window = ctx.window(params)
                 ages = (params.get("ages"),) if "ages" in params else ()

@@ -4,7 +4,7 @@ queries whatever the size of the school (each list is one query).
 Today's things (unexplained absences, overdue N, missing registers, vulnerable pupils absent)
 are read live. The year-long figures — pupils newly persistently or severely absent, pupils at
 the penalty-notice threshold — come from the snapshot the last check run left
-(`interventions.checks.write_snapshot`), and the page says when that was; with no run for
+(`interventions.evaluation.snapshot.write_snapshot`), and the page says when that was; with no run for
 today or the previous school day they are worked out live by the same code the checks use."""
 
 from __future__ import annotations
@@ -15,19 +15,14 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Max, Min, Q
 from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
 
-from registers.models import (
-    AttendanceCode,
-    Mark,
-    Pupil,
-    Register,
-    RegistrationGroup,
-    School,
-    SchoolDay,
-)
+from registers.models import AttendanceCode, Mark, Pupil, Register, RegistrationGroup, School, SchoolDay
 from registers.selectors import PENALTY_THRESHOLD_SESSIONS, registers_past_late_time
 
-from .models import Action, Alert, Case, CheckRun, MonitoringPeriod, NoticeToImprove, PupilSnapshot, Rule
+from ..evaluation.context import Context
+from ..evaluation.snapshot import pupil_snapshot
+from ..models import Action, Alert, Case, CheckRun, MonitoringPeriod, NoticeToImprove, PupilSnapshot, Rule
 
 CAT = AttendanceCode.Category
 ABSENCE = (CAT.AUTHORISED, CAT.UNAUTHORISED)
@@ -141,8 +136,6 @@ class FiguresSource:
     @property
     def computed_another_day(self) -> bool:
         """A run for a past date (or the nightly run just after midnight): say which date."""
-        from django.utils import timezone
-
         return self.computed_at is not None and timezone.localtime(self.computed_at).date() != self.on
 
 
@@ -189,11 +182,14 @@ def _line(row, detail, figure=None, **extra) -> PupilLine:
     return PupilLine(row["pupil_id"], name, row["year_group"], row["group_name"] or "", detail, figure, extra)
 
 
+def year_groups(school: School) -> list[int]:
+    """The year groups the school's registration groups cover, lowest first (the filters offer them)."""
+    return sorted(set(RegistrationGroup.objects.filter(school=school).values_list("year", flat=True)))
+
+
 def missing_registers(*, school: School, now: dt.datetime, filters: Filters) -> list[MissingRegister]:
     """Registers of today not taken by their late time (groups with pupils on roll). Read-only:
     a register row that does not exist yet has not been taken either."""
-    from django.utils import timezone
-
     today = timezone.localtime(now).date()
     taken = set(
         Register.objects.filter(school=school, date=today)
@@ -294,7 +290,7 @@ def dashboard(
         .order_by("pupil__legal_surname", "session")[:LIST_LIMIT]
     )
     open_cases = dict(Case.objects.filter(school=school, status=Case.Status.OPEN).values_list("pupil_id", "id"))
-    years = sorted(set(RegistrationGroup.objects.filter(school=school).values_list("year", flat=True)))
+    years = year_groups(school)
     return Dashboard(
         today=today,
         school_day=school_day,
@@ -318,7 +314,6 @@ def dashboard(
     )
 
 
-THRESHOLD_SESSIONS = PENALTY_THRESHOLD_SESSIONS
 _FIGURES = (
     "possible",
     "authorised",
@@ -344,7 +339,7 @@ def _wanted() -> Q:
     """Snapshot rows the dashboard lists: pupils of national-statistics age persistently
     absent now (newly or not is decided by comparing with a week before), and pupils at the
     penalty-notice threshold."""
-    return Q(persistent=True, national_age=True) | Q(threshold_sessions__gte=THRESHOLD_SESSIONS)
+    return Q(persistent=True, national_age=True) | Q(threshold_sessions__gte=PENALTY_THRESHOLD_SESSIONS)
 
 
 def _figure_rows(school, today, recent_days, filters, *, live=False) -> tuple[FiguresSource | None, list[dict]]:
@@ -366,8 +361,6 @@ def _figure_rows(school, today, recent_days, filters, *, live=False) -> tuple[Fi
         )
         return FiguresSource(run.date, run.computed_at, False, run.threshold_from), rows
 
-    from .checks import Context, pupil_snapshot
-
     ctx = Context(school, today)
     if not ctx.ready:
         return None, []
@@ -375,7 +368,7 @@ def _figure_rows(school, today, recent_days, filters, *, live=False) -> tuple[Fi
     wanted = {
         s["pupil_id"]: s
         for s in snapshots
-        if (s["persistent"] and s["national_age"]) or s["threshold_sessions"] >= THRESHOLD_SESSIONS
+        if (s["persistent"] and s["national_age"]) or s["threshold_sessions"] >= PENALTY_THRESHOLD_SESSIONS
     }
     names = (
         Pupil.objects.filter(pk__in=list(wanted))
@@ -448,6 +441,6 @@ def _threshold(rows, source):
             unresolved=r["threshold_unresolved"],
         )
         for r in rows
-        if r["threshold_sessions"] >= THRESHOLD_SESSIONS
+        if r["threshold_sessions"] >= PENALTY_THRESHOLD_SESSIONS
     ]
     return sorted(lines, key=lambda line: (-line.figure, line.name, line.pupil_id))[:LIST_LIMIT]

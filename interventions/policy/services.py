@@ -1,5 +1,6 @@
-"""Changing a school's attendance policy from its pages: keyword-only, one transaction each,
-every row saved with the user and a reason so the Changes page can say who changed what and why.
+"""Changing a school's attendance policy: loading one of the presets, and every edit made from
+the policy pages. Keyword-only, one transaction each; an edit saves every row with the user and
+a reason so the Changes page can say who changed what and why.
 
 Every history row of one change shares one timestamp (`_history_date`), which is how the
 Changes page groups them. Rows written by code this module calls (the preset loader) get the
@@ -17,16 +18,17 @@ from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
-from .models import Band, Case, CaseStep, LadderStage, Policy, Rule
-from .policy_selectors import num
+from registers.models import School
+
+from ..models import Band, Case, CaseStep, LadderStage, Policy, Rule
 from .presets import PRESETS
-from .services import load_policy_preset
+from .selectors import num
 
 REASON_MAX = 500
 _AUDIT: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("policy_audit", default=None)
 
 
-@receiver(pre_create_historical_record, dispatch_uid="interventions.policy_services.audit")
+@receiver(pre_create_historical_record, dispatch_uid="interventions.policy.services.audit")
 def _fill_in_audit(sender, history_instance, **kwargs):
     audit = _AUDIT.get()
     if audit is None:
@@ -92,6 +94,60 @@ def update_policy(*, policy: Policy, name: str, target_percent, notes: str, user
     policy.name, policy.target_percent, policy.notes = name, target_percent, notes
     _save(policy, user=user, reason=reason, when=timezone.now())
     return policy
+
+
+@transaction.atomic
+def load_policy_preset(*, school: School, preset: str, activate: bool = True) -> Policy:
+    """Create a policy for `school` from one of the five presets (A–E); it becomes the active
+    policy (the previous one is kept, inactive, with its history)."""
+    key = preset.upper()
+    if key not in PRESETS:
+        raise ValidationError(f"There is no preset '{preset}'; choose one of {', '.join(PRESETS)}.")
+    data = PRESETS[key]
+    if activate:
+        for old in Policy.objects.filter(school=school, active=True):
+            old.active = False
+            old.save()
+    policy = Policy.objects.create(
+        school=school,
+        name=data["name"],
+        preset=key,
+        active=activate,
+        target_percent=data.get("target_percent"),
+    )
+    stages = {
+        i: LadderStage.objects.create(policy=policy, order=i, name=name)
+        for i, name in enumerate(data.get("stages", []), start=1)
+    }
+    for band in data.get("bands", []):
+        Band.objects.create(
+            policy=policy,
+            name=band["name"],
+            attendance_from=Decimal(str(band["attendance_from"])),
+            attendance_to=_dec(band.get("attendance_to")),
+            absence_from=_dec(band.get("absence_from")),
+            absence_to=_dec(band.get("absence_to")),
+            action=band.get("action", ""),
+        )
+    for order, spec in enumerate(data["rules"], start=1):
+        Rule.objects.create(
+            policy=policy,
+            order=order,
+            name=spec["name"],
+            trigger=spec["trigger"],
+            parameters=dict(spec.get("parameters", {})),
+            stage=stages.get(spec.get("stage")),
+            letter_template=spec.get("letter_template", ""),
+            task_kind=spec.get("task_kind", ""),
+            task_role=spec.get("task_role", ""),
+            task_description=spec.get("task_description", ""),
+            monitoring_weeks=spec.get("monitoring_weeks"),
+        )
+    return policy
+
+
+def _dec(value):
+    return None if value is None else Decimal(str(value))
 
 
 @transaction.atomic

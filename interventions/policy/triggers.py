@@ -5,7 +5,7 @@ each trigger accepts, so a bad policy is refused when it is saved, never when th
 
 from __future__ import annotations
 
-from .school_age import CHOICES as AGE_CHOICES
+from ..school_age import CHOICES as AGE_CHOICES
 
 PERIODS = ("year_to_date", "term", "half_term", "weeks")
 

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import policy_views as views
+from . import views
 
 urlpatterns = [
     path("", views.policy_page, name="policy-page"),

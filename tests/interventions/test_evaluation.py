@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
-from interventions.checks import absence_runs, run_checks
+from interventions.evaluation.run import run_checks
+from interventions.evaluation.triggers import absence_runs
 from interventions.models import Alert, Band, Policy, Rule, band_for
 from interventions.school_age import (
     _dob_bounds,

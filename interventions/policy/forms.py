@@ -1,5 +1,5 @@
 """Forms for the policy pages. A rule's parameter fields are generated from
-`interventions.triggers.SCHEMAS`, so a new trigger or parameter needs no new form code; the
+`interventions.policy.triggers.SCHEMAS`, so a new trigger or parameter needs no new form code; the
 checks' own validation (`validate_parameters`) runs on top of the field checks."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from django.forms.models import construct_instance
 
 from registers.models import AttendanceCode
 
-from .models import ROLE_CHOICES, Rule, TaskKind
-from .policy_selectors import COMPARISON_CHOICES, OUTCOME_CHOICES, PERIOD_CHOICES, num, parameter_label
-from .policy_services import REASON_MAX, band_set_errors
-from .school_age import LABELS as AGE_LABELS
+from ..models import ROLE_CHOICES, Rule, TaskKind
+from ..school_age import LABELS as AGE_LABELS
+from .selectors import COMPARISON_CHOICES, OUTCOME_CHOICES, PERIOD_CHOICES, num, parameter_label
+from .services import REASON_MAX, band_set_errors
 from .triggers import CHOICES, SCHEMAS, validate_parameters, with_defaults
 
 REASON_REQUIRED = "Say why you are making this change: it is kept in the policy's history."
@@ -269,15 +269,22 @@ class BandRowForm(forms.Form):
     delete = forms.BooleanField(required=False, label="Remove")
 
 
-class BaseBandFormSet(forms.BaseFormSet):
-    def rows(self) -> list[dict]:
-        return [f.cleaned_data for f in self.forms if f.cleaned_data and (f.has_changed() or f.initial)]
+class PolicyRowsFormSet(forms.BaseFormSet):
+    """A table of a policy's rows edited together (bands, ladder stages): the rows that count
+    are those shown filled in or typed into; blank extra rows are left out."""
 
+    def filled(self) -> list[forms.Form]:
+        return [f for f in self.forms if f.cleaned_data and (f.has_changed() or f.initial)]
+
+    def rows(self) -> list[dict]:
+        return [f.cleaned_data for f in self.filled()]
+
+
+class BaseBandFormSet(PolicyRowsFormSet):
     def clean(self):
         if any(self.errors):
             return
-        forms_kept = [f for f in self.forms if f.cleaned_data and (f.has_changed() or f.initial)]
-        kept = [f for f in forms_kept if not f.cleaned_data.get("delete")]
+        kept = [f for f in self.filled() if not f.cleaned_data.get("delete")]
         for index, field, message in band_set_errors([f.cleaned_data for f in kept]):
             kept[index].add_error(field, message)
 
@@ -293,17 +300,14 @@ class StageRowForm(forms.Form):
     delete = forms.BooleanField(required=False, label="Remove")
 
 
-class BaseStageFormSet(forms.BaseFormSet):
-    def rows(self) -> list[dict]:
-        return [f.cleaned_data for f in self.forms if f.cleaned_data and (f.has_changed() or f.initial)]
-
+class BaseStageFormSet(PolicyRowsFormSet):
     def clean(self):
         if any(self.errors):
             return
         seen: dict[int, forms.Form] = {}
-        for form in self.forms:
+        for form in self.filled():
             data = form.cleaned_data
-            if not data or data.get("delete") or not (form.has_changed() or form.initial):
+            if data.get("delete"):
                 continue
             order = data["order"]
             if order in seen:

@@ -1,6 +1,6 @@
 """The school's attendance policy, in plain English, and the pages that change it. Thin: the
 permission (interventions.permissions: view_policy, edit_policy), the school's own policy or a 404,
-a form, a call to interventions.policy_services, a redirect."""
+a form, a call to interventions.policy.services, a redirect."""
 
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from registers.models import Pupil
 from registers.permissions import require_school
 
-from . import policy_selectors as selectors
-from . import policy_services as services
-from .models import Policy, Rule
-from .policy_forms import (
+from ..models import Policy, Rule
+from ..selectors.figures import add_school_weeks
+from . import selectors, services
+from .forms import (
     TRIGGER_HELP,
     BandFormSet,
     ParameterForm,
@@ -33,8 +32,9 @@ from .policy_forms import (
     StageFormSet,
     trigger_choices,
 )
+from .history import policy_history, version_info
+from .letter_templates import letter_titles
 from .presets import PRESETS
-from .services import add_school_weeks
 
 VIEW, EDIT = "interventions.view_policy", "interventions.edit_policy"
 
@@ -51,12 +51,6 @@ def _rule(request, pk, perm=EDIT) -> Rule:
     return get_object_or_404(
         Rule.objects.select_related("policy", "stage"), pk=pk, policy__school=_school(request, perm)
     )
-
-
-def _letter_titles(school) -> dict[str, str]:
-    from letters.models import LetterTemplate
-
-    return dict(LetterTemplate.objects.filter(school=school, active=True).values_list("key", "title"))
 
 
 def _render(request, template, context, status=200):
@@ -102,13 +96,13 @@ def _form_summary(form, prefix="") -> list[tuple[str, str, str]]:
 def policy_page(request, pk=None):
     school = _school(request, VIEW)
     if pk is None:
-        policy = Policy.objects.filter(school=school, active=True).first()
+        policy = selectors.active_policy(school)
         if policy is None:
             return _render(request, "none.html", {"school": school, "policies": selectors.policies_of(school)})
     else:
         policy = get_object_or_404(Policy, pk=pk, school=school)
     today = timezone.localdate()
-    overview = selectors.policy_overview(policy, letter_titles=_letter_titles(school))
+    overview = selectors.policy_overview(policy, letter_titles=letter_titles(school))
     for length in overview["monitoring"]:
         length["review_on"] = add_school_weeks(school, today, length["weeks"])
     return _render(
@@ -118,7 +112,7 @@ def policy_page(request, pk=None):
             "school": school,
             "policy": policy,
             "o": overview,
-            "history": selectors.version_info(policy),
+            "history": version_info(policy),
             "others": [p for p in selectors.policies_of(school) if p.pk != policy.pk],
             "today": today,
         },
@@ -224,7 +218,7 @@ def _rule_page(request, policy, rule=None):
             "chosen": chosen,
             "service_errors": service_errors,
             "summary": _summary(form, chosen["form"] if chosen else None),
-            "letter_titles": _letter_titles(policy.school),
+            "letter_titles": letter_titles(policy.school),
             "triggers": [(v, label, TRIGGER_HELP.get(v, "")) for v, label in trigger_choices()],
         },
         status=400 if post and not choosing else 200,
@@ -292,7 +286,7 @@ def rule_test(request, pk):
             on = today
     chosen = request.GET.get("pupil", "")
     if chosen.isdigit():
-        pupil = Pupil.objects.filter(school=school, pk=chosen).select_related("group").first()
+        pupil = selectors.school_pupil(school, chosen)
         if pupil is None:
             raise Http404("No such pupil")
     elif form.is_valid() and form.cleaned_data["q"]:
@@ -338,26 +332,28 @@ def _band_initial(policy):
     ]
 
 
-@login_required
-def bands_edit(request, pk):
-    policy = _policy(request, pk, EDIT)
+def _stage_initial(policy):
+    return [{"id": s.pk, "order": s.order, "name": s.name, "description": s.description} for s in policy.stages.all()]
+
+
+def _rows_page(request, policy, *, formset_class, prefix, initial, save, saved, anchor):
+    """The bands and the ladder stages are edited alike: a table of rows and a reason, saved
+    together by one service (`save`); the service's refusals are listed above the table."""
     post = request.method == "POST"
-    formset = BandFormSet(request.POST if post else None, initial=_band_initial(policy), prefix="bands")
+    formset = formset_class(request.POST if post else None, initial=initial, prefix=prefix)
     reason = ReasonForm(request.POST if post else None)
     errors = []
     if post and formset.is_valid() and reason.is_valid():
         try:
-            services.save_bands(
-                policy=policy, rows=formset.rows(), user=request.user, reason=reason.cleaned_data["reason"]
-            )
+            save(policy=policy, rows=formset.rows(), user=request.user, reason=reason.cleaned_data["reason"])
         except ValidationError as exc:
             errors = _service_errors(exc)
         else:
-            messages.success(request, "Bands saved. The change and its reason are in the history.")
-            return redirect(reverse("interventions:policy-detail", kwargs={"pk": policy.pk}) + "#bands")
+            messages.success(request, f"{saved} saved. The change and its reason are in the history.")
+            return redirect(reverse("interventions:policy-detail", kwargs={"pk": policy.pk}) + f"#{anchor}")
     return _render(
         request,
-        "bands.html",
+        f"{prefix}.html",
         {
             "policy": policy,
             "formset": formset,
@@ -370,36 +366,32 @@ def bands_edit(request, pk):
 
 
 @login_required
+def bands_edit(request, pk):
+    policy = _policy(request, pk, EDIT)
+    return _rows_page(
+        request,
+        policy,
+        formset_class=BandFormSet,
+        prefix="bands",
+        initial=_band_initial(policy),
+        save=services.save_bands,
+        saved="Bands",
+        anchor="bands",
+    )
+
+
+@login_required
 def stages_edit(request, pk):
     policy = _policy(request, pk, EDIT)
-    post = request.method == "POST"
-    initial = [
-        {"id": s.pk, "order": s.order, "name": s.name, "description": s.description} for s in policy.stages.all()
-    ]
-    formset = StageFormSet(request.POST if post else None, initial=initial, prefix="stages")
-    reason = ReasonForm(request.POST if post else None)
-    errors = []
-    if post and formset.is_valid() and reason.is_valid():
-        try:
-            services.save_stages(
-                policy=policy, rows=formset.rows(), user=request.user, reason=reason.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            errors = _service_errors(exc)
-        else:
-            messages.success(request, "Ladder stages saved. The change and its reason are in the history.")
-            return redirect(reverse("interventions:policy-detail", kwargs={"pk": policy.pk}) + "#ladder")
-    return _render(
+    return _rows_page(
         request,
-        "stages.html",
-        {
-            "policy": policy,
-            "formset": formset,
-            "reason_form": reason,
-            "service_errors": errors,
-            "summary": _summary(formset, reason),
-        },
-        status=400 if post else 200,
+        policy,
+        formset_class=StageFormSet,
+        prefix="stages",
+        initial=_stage_initial(policy),
+        save=services.save_stages,
+        saved="Ladder stages",
+        anchor="ladder",
     )
 
 
@@ -409,7 +401,7 @@ def stages_edit(request, pk):
 @login_required
 def changes(request, pk):
     policy = _policy(request, pk, VIEW)
-    page = Paginator(selectors.policy_history(policy), 20).get_page(request.GET.get("page"))
+    page = Paginator(policy_history(policy), 20).get_page(request.GET.get("page"))
     return _render(request, "changes.html", {"policy": policy, "page": page})
 
 
@@ -424,7 +416,7 @@ def presets(request):
         "presets.html",
         {
             "school": school,
-            "active": Policy.objects.filter(school=school, active=True).first(),
+            "active": selectors.active_policy(school),
             "presets": [selectors.preset_preview(key) for key in sorted(PRESETS)],
         },
     )
@@ -436,7 +428,7 @@ def preset_load(request, key):
     key = key.upper()
     if key not in PRESETS:
         raise Http404("No such preset")
-    active = Policy.objects.filter(school=school, active=True).first()
+    active = selectors.active_policy(school)
     form = ReasonForm(request.POST or None)
     errors = []
     if request.method == "POST" and form.is_valid():
@@ -467,7 +459,7 @@ def preset_load(request, key):
 @login_required
 def policy_activate(request, pk):
     policy = _policy(request, pk, EDIT)
-    active = Policy.objects.filter(school=policy.school, active=True).exclude(pk=policy.pk).first()
+    active = selectors.active_policy(policy.school, other_than=policy)
     form = ReasonForm(request.POST or None)
     errors = []
     if request.method == "POST" and form.is_valid():
