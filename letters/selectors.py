@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from . import fields as merge
+from .fields.catalogue import CATALOGUE, options_for
+from .fields.stored import describe
 from .models import Batch, Letter, LetterTemplate
 
 
 def merge_field_catalogue() -> list[dict]:
     """Every merge field: name, label, example, group (the editor's side panel)."""
     out = []
-    for f in merge.CATALOGUE:
+    for f in CATALOGUE:
         example = f.example
         if f.kind == "list":
             example = "rows: " + ", ".join(f.items)
@@ -49,12 +50,12 @@ def options_used(template: LetterTemplate) -> set[str]:
         fields = template_fields(template)
     except LetterError:
         return set()
-    return merge.options_for(fields)
+    return options_for(fields)
 
 
 def letter_data_rows(letter: Letter) -> list[dict]:
     """The data a letter showed, as labelled rows for its record page."""
-    return merge.describe(letter.data)
+    return describe(letter.data)
 
 
 def letters_for_pupil(pupil):

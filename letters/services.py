@@ -25,8 +25,13 @@ from simple_history.utils import bulk_create_with_history
 
 from registers.models import Pupil
 
-from . import fields as merge
 from . import pdf, sandbox
+from .fields.addressees import join_and
+from .fields.catalogue import DELIVERY_FIELDS, FIELDS, sandbox_catalogue
+from .fields.data import OptionError, Prepared, build_letters
+from .fields.formatting import to_plain
+from .fields.sample import sample_data
+from .fields.stored import hydrate, missing_fields
 from .models import Batch, Delivery, Letter, Letterhead, LetterTemplate, LetterTemplateVersion
 
 log = logging.getLogger(__name__)
@@ -61,7 +66,7 @@ class Compiled:
 
 @lru_cache(maxsize=256)
 def _compile(subject: str, body: str) -> Compiled:
-    catalogue = merge.sandbox_catalogue()
+    catalogue = sandbox_catalogue()
     subject_usage = sandbox.validate(subject, catalogue, part="subject")
     body_usage = sandbox.validate(body, catalogue, part="body")
     return Compiled(
@@ -114,12 +119,12 @@ def _logo_src(data: dict, *, browser: bool) -> str:
 def _article(compiled: Compiled, kind: str, data: dict, anchor: str, *, browser: bool, pupil=None, fields=()):
     """(subject, article HTML) for stored data; LetterError names a required field with no data."""
     logo_src = _logo_src(data, browser=browser)
-    values = merge.hydrate(data, logo_src=logo_src)
-    missing = merge.missing_fields(values, set(fields) | set(compiled.required))
+    values = hydrate(data, logo_src=logo_src)
+    missing = missing_fields(values, set(fields) | set(compiled.required))
     if missing:
         name = missing[0]
         whose = f" for {pupil.name}" if pupil is not None else ""
-        raise LetterError(f"No data for “{merge.FIELDS[name].label}” ({name}){whose}.", field=name, pupil=pupil)
+        raise LetterError(f"No data for “{FIELDS[name].label}” ({name}){whose}.", field=name, pupil=pupil)
     subject, body = _render(compiled, values, pupil)
     html = pdf.article_html(kind=kind, anchor=anchor, values=values, subject=subject, body=body, logo_src=logo_src)
     return subject, html
@@ -127,8 +132,8 @@ def _article(compiled: Compiled, kind: str, data: dict, anchor: str, *, browser:
 
 def _delivery_fields(kind: str, delivery: str) -> set[str]:
     if kind == LetterTemplate.Kind.CERTIFICATE:
-        return merge.DELIVERY_FIELDS["certificate"]
-    return merge.DELIVERY_FIELDS.get(delivery, set())
+        return DELIVERY_FIELDS["certificate"]
+    return DELIVERY_FIELDS.get(delivery, set())
 
 
 # --- templates ----------------------------------------------------------------------------
@@ -290,7 +295,7 @@ def sniff_logo(content: bytes) -> str | None:
 # --- one letter ---------------------------------------------------------------------------
 
 
-def _options_error(error: merge.OptionError, pupil=None) -> LetterError:
+def _options_error(error: OptionError, pupil=None) -> LetterError:
     return LetterError(error.message, field=error.option, pupil=pupil)
 
 
@@ -300,18 +305,18 @@ def preview_html(*, school, subject: str, body: str, pupil=None, on=None, kind: 
     on = on or timezone.localdate()
     compiled = compile_text(subject, body)
     if pupil is None:
-        data = merge.to_plain(merge.sample_data(school, on))
+        data = to_plain(sample_data(school, on))
         anchor = "letter-preview"
     else:
         try:
-            prepared = merge.build_letters(
+            prepared = build_letters(
                 school=school, pupils=[pupil], on=on, fields=set(compiled.fields), all_households=False
             )[0]
-        except merge.OptionError as error:
+        except OptionError as error:
             raise _options_error(error, pupil)
         if prepared.error:
             raise LetterError(prepared.error, field=prepared.error_field, pupil=pupil)
-        data, anchor = merge.to_plain(prepared.data), _anchor(pupil.pk, prepared.household)
+        data, anchor = to_plain(prepared.data), _anchor(pupil.pk, prepared.household)
     _subject, article = _article(compiled, kind, data, anchor, browser=True, pupil=pupil)
     return pdf.document_html([article], title=_subject, browser=True, font=_font(data))
 
@@ -347,7 +352,7 @@ def _producer(user) -> tuple[str, str]:
 @dataclass
 class _One:
     version: LetterTemplateVersion
-    prepared: merge.Prepared
+    prepared: Prepared
     data: dict
     anchor: str
     subject: str
@@ -358,7 +363,7 @@ def _prepare_one(*, template, pupil, on, delivery, contact=None, leave_request=N
     version = template.version_row(template.version)
     compiled = compile_text(version.subject, version.body)
     try:
-        prepared = merge.build_letters(
+        prepared = build_letters(
             school=pupil.school,
             pupils=[pupil],
             on=on,
@@ -369,11 +374,11 @@ def _prepare_one(*, template, pupil, on, delivery, contact=None, leave_request=N
             leave_requests={pupil.pk: leave_request} if leave_request is not None else None,
             all_households=False,
         )[0]
-    except merge.OptionError as error:
+    except OptionError as error:
         raise _options_error(error, pupil)
     if prepared.error:
         raise LetterError(prepared.error, field=prepared.error_field, pupil=pupil)
-    data = merge.to_plain(prepared.data)
+    data = to_plain(prepared.data)
     anchor = _anchor(pupil.pk, prepared.household)
     subject, article = _article(
         compiled,
@@ -616,7 +621,7 @@ def _run_batch(batch: Batch) -> Batch:
     links = {int(k): v for k, v in (batch.options.get("links") or {}).items()}
     kind_delivery = batch.delivery if version.kind == LetterTemplate.Kind.LETTER else "certificate"
     try:
-        prepared = merge.build_letters(
+        prepared = build_letters(
             school=batch.school,
             pupils=batch.pupil_ids,
             on=batch.letter_date,
@@ -625,7 +630,7 @@ def _run_batch(batch: Batch) -> Batch:
             delivery=kind_delivery,
             all_households=batch.options.get("households", "all") != "main",
         )
-    except merge.OptionError as error:
+    except OptionError as error:
         raise LetterError(error.message, field=error.option)
     _progress(batch, total=len(prepared))
 
@@ -636,7 +641,7 @@ def _run_batch(batch: Batch) -> Batch:
         if item.error:
             errors.append(_error(item.pupil, item.error_field, item.error))
         else:
-            data = merge.to_plain(item.data)
+            data = to_plain(item.data)
             anchor = _anchor(item.pupil.pk, item.household)
             try:
                 subject, article = _article(
@@ -809,7 +814,7 @@ def email_letter(*, letter: Letter, user) -> Letter:
     content = letter_pdf_bytes(letter)
     school = letter.school
     together = list(Letter.objects.filter(pdf=letter.pdf.name).exclude(pdf="").select_related("pupil")) or [letter]
-    names = merge._and(sorted({other.pupil.forename for other in together}))
+    names = join_and(sorted({other.pupil.forename for other in together}))
     message = EmailMessage(
         subject=letter.subject,
         body=(

@@ -5,7 +5,7 @@ import pytest
 from django.template import Context, Template
 
 from letters import sandbox
-from letters.fields import sandbox_catalogue
+from letters.fields.catalogue import sandbox_catalogue
 from letters.services import LetterError, compile_text, save_template
 
 CATALOGUE = sandbox_catalogue()
