@@ -9,9 +9,24 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from absences.models import LeaveRequest
+from interventions.models import Action
+
+from .errors import LetterError
 from .fields.catalogue import CATALOGUE, options_for
 from .fields.stored import describe
 from .models import Batch, Letter, LetterTemplate
+from .rendering import template_fields
+
+#: The template that answers a leave decision, by the request's status (the starters' keys).
+LEAVE_DECISION_TEMPLATES = {LeaveRequest.Status.GRANTED: "leave_granted", LeaveRequest.Status.REFUSED: "leave_refused"}
+
+
+def active_template(school, key: str) -> LetterTemplate | None:
+    """The school's active template with this key, if it has one."""
+    if not key:
+        return None
+    return LetterTemplate.objects.filter(school=school, key=key, active=True).first()
 
 
 def merge_field_catalogue() -> list[dict]:
@@ -44,8 +59,6 @@ def merge_field_catalogue() -> list[dict]:
 def options_used(template: LetterTemplate) -> set[str]:
     """The produce options (since, period_from/to, meeting_*, improvement_weeks, signatory_*)
     that `template`'s fields need."""
-    from .services import LetterError, template_fields
-
     try:
         fields = template_fields(template)
     except LetterError:
@@ -120,9 +133,6 @@ def pending_letters(school, *, case=None, pupil=None, today: dt.date | None = No
     requests whose leave has not ended and that have no decision letter yet (it is produced
     automatically when the decision is made, so one listed here failed and needs the office).
     Oldest first."""
-    from absences.models import LeaveRequest
-    from interventions.models import Action
-
     today = today or timezone.localdate()
     templates = {t.key: t for t in LetterTemplate.objects.filter(school=school, active=True)}
     actions = (
@@ -165,7 +175,7 @@ def pending_letters(school, *, case=None, pupil=None, today: dt.date | None = No
         if pupil is not None:
             requests = requests.filter(pupil=pupil)
         for request in requests:
-            key = "leave_granted" if request.status == LeaveRequest.Status.GRANTED else "leave_refused"
+            key = LEAVE_DECISION_TEMPLATES[request.status]
             template = templates.get(key)
             decided = timezone.localtime(request.decided_at).date() if request.decided_at else today
             out.append(

@@ -25,10 +25,10 @@ from registers.permissions import require_school
 from registers.selectors import pupils_on_roll, search_pupils
 from registers.years import year_label
 
-from . import selectors, services
+from . import rendering, selectors, services
+from .errors import LetterError
 from .forms import LetterFilterForm, LetterheadForm, ProduceChooseForm, ProduceForm, TemplateForm
 from .models import Batch, Delivery, Letter, Letterhead, LetterTemplate
-from .services import LetterError
 
 EDIT = "letters.edit_templates"
 PRODUCE = "letters.produce"
@@ -266,7 +266,7 @@ def template_preview(request, pk):
         subject, body = template.subject, template.body
         pupil = _pupil_choice(template.school, request.GET.get("pupil"))
     try:
-        html = services.preview_html(school=template.school, subject=subject, body=body, pupil=pupil, on=_today())
+        html = rendering.preview_html(school=template.school, subject=subject, body=body, pupil=pupil, on=_today())
     except LetterError as exc:
         error = place_error(exc, subject, body)
         page = render_to_string("letters/preview_error.html", {"error": error}, request=request)
@@ -285,7 +285,7 @@ def template_draft_pdf(request, pk):
     if pupil is None:
         raise Http404("Choose a pupil to print a test letter for.")
     try:
-        data = services.draft_pdf(template=template, pupil=pupil, on=_today())
+        data = rendering.draft_pdf(template=template, pupil=pupil, on=_today())
     except LetterError as exc:
         messages.error(request, f"The test letter could not be made: {exc.message}")
         return redirect(f"{reverse('letters:template-edit', args=[template.pk])}?pupil={pupil.pk}")
@@ -728,7 +728,7 @@ def letter_detail(request, pk):
 def letter_view(request, pk):
     """The letter on record, rendered again from the template version and data it used."""
     letter = _letter(request, pk, PRODUCE, VIEW)
-    response = HttpResponse(services.render_letter_again(letter))
+    response = HttpResponse(rendering.render_letter_again(letter))
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -737,7 +737,7 @@ def letter_view(request, pk):
 def letter_pdf(request, pk):
     letter = _letter(request, pk, PRODUCE, VIEW)
     try:
-        data = services.letter_pdf_bytes(letter)
+        data = rendering.letter_pdf_bytes(letter)
     except FileNotFoundError:
         raise Http404("The letter's PDF is missing from storage.") from None
     return _pdf_response(data, f"letter-{letter.pk}-{letter.template.key}-{letter.letter_date:%Y-%m-%d}.pdf")
