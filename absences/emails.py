@@ -1,6 +1,9 @@
 """E-mail to families. The record is saved first (in the caller's transaction); the send is a
 task enqueued on commit. A failing mail server is recorded on the delivery and retried later,
-so it delays the e-mail and never loses the report or request."""
+so it delays the e-mail and never loses the report or request.
+
+The send task is imported here at module level and enqueued; the task imports `deliver` inside
+its function, so the import runs one way only."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import EmailDelivery
+from .tasks import send_email
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -23,10 +27,14 @@ def queue_email(*, to: str, template: str, context: dict, subject: str) -> Email
         return None
     body = render_to_string(template, context)
     delivery = EmailDelivery.objects.create(to=to, subject=subject[:200], body=body)
-    from .tasks import send_email
-
     send_email.delay_on_commit(delivery.pk)
     return delivery
+
+
+def email_parent(user, template, subject, **context):
+    """Queue an e-mail to a parent's account, if it has an address."""
+    if user is not None and user.email:
+        queue_email(to=user.email, template=template, subject=subject, context={"user": user, **context})
 
 
 def deliver(delivery_id: int) -> bool:

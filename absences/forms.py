@@ -11,10 +11,19 @@ from django.utils import timezone
 from registers.models import AM, PM, Contact
 
 from .models import AbsenceReport, ContactAttempt, LeaveRequest
-from .services import ABSENCE_CODES, RESOLVE_CODES, TAKEN_CODES, LeaveInput, ReportInput
+from .services.errors import AbsenceError
+from .services.follow_up import RESOLVE_CODES
+from .services.leave import TAKEN_CODES, LeaveInput
+from .services.reports import ABSENCE_CODES, ReportInput
 
 SESSIONS_START = [(AM, "From the morning"), (PM, "From the afternoon")]
 SESSIONS_END = [(PM, "Until the end of the day"), (AM, "Morning only")]
+
+
+def add_refusal(form, error: AbsenceError) -> None:
+    """Show a service's refusal on the form: on the field it names, or above the form."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
 
 
 class DateInput(forms.DateInput):

@@ -1,4 +1,7 @@
-"""Thin Celery tasks: sending one e-mail, and retrying the ones a mail server refused."""
+"""Thin Celery tasks: sending one e-mail, and retrying the ones a mail server refused.
+
+Each imports what it wraps (`absences.emails`) inside the function: `emails` imports this module
+at load time to enqueue, so the import only ever runs one way."""
 
 from celery import shared_task
 

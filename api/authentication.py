@@ -15,8 +15,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from registers.models import ApiToken, Mark
-from registers.models_api import hash_token
+from registers.models import ApiToken, Mark, hash_token
 from registers.permissions import staff_of
 from registers.services import Actor
 

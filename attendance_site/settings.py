@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "letters",
     "reports",
     "api",
+    "demo",  # above every other app: the demo school `make run` loads
 ]
 
 MIDDLEWARE = [

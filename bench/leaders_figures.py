@@ -95,9 +95,9 @@ def _dashboard_page(school, now, size, selector_seconds) -> Row:
 def run(pupils: int, meta: dict, log=print) -> list[Row]:
     from django.db.models import Max
 
-    from interventions.checks import run_checks
+    from interventions.evaluation import run_checks
     from interventions.models import Policy
-    from interventions.selectors import dashboard
+    from interventions.selectors.dashboard import dashboard
     from interventions.services import load_policy_preset
     from registers.models import School, SchoolDay
 
@@ -148,9 +148,10 @@ def run(pupils: int, meta: dict, log=print) -> list[Row]:
     log("  governors' report PDF")
     from django.template.loader import render_to_string
 
+    from reports.context import report_context
     from reports.pdf import html_to_pdf, pdf_stylesheets, render_governors_report_pdf
-    from reports.selectors import governors_report, resolve_period
-    from reports.views import report_context
+    from reports.selectors.governors import governors_report
+    from reports.selectors.periods import resolve_period
 
     year = SchoolDay.objects.filter(school=school, date=last_day).values_list("term__academic_year__name", flat=True)[0]
     period = resolve_period(school, f"year:{year}", today=last_day)

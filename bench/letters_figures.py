@@ -34,8 +34,8 @@ def build(log=print):
     from django.contrib.auth import get_user_model
 
     from bench.databases import create_database, migrate, use_database
+    from demo.school import demo_school_data
     from letters.services import install_starter_templates, save_letterhead
-    from registers.demo import demo_school_data
     from registers.imports import import_school
     from registers.models import Contact, Enrolment, Pupil, RegistrationGroup, SchoolDay, Staff
     from registers.services import Actor, MarkEntry, record_marks

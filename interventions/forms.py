@@ -4,7 +4,7 @@ from django.utils import timezone
 from registers.models import Contact, Staff
 
 from .models import LadderStage, LegalStep, NoticeToImprove, PenaltyNotice, TaskKind
-from .selectors import CHARACTERISTICS
+from .selectors.dashboard import CHARACTERISTICS
 
 ACTION_KINDS = [
     (k, label)

@@ -15,6 +15,7 @@ from common.admin import ReadOnlyAdmin
 
 from .models import (
     AcademicYear,
+    ApiToken,
     AttendanceCode,
     Closure,
     Contact,
@@ -33,7 +34,6 @@ from .models import (
     Term,
     Trust,
 )
-from .models_api import ApiToken
 
 admin.site.site_header = "Attendance: school set-up"
 admin.site.site_title = "Attendance set-up"

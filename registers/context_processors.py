@@ -1,4 +1,5 @@
 from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS
+from .selectors import family_school_name
 
 
 def staff(request):
@@ -22,21 +23,13 @@ def staff(request):
             section = "office-registers"
         elif match.url_name in ("pupil-list", "pupil-detail"):
             section = "pupils"
+        elif match.namespace == "reports" and match.url_name == "at-a-glance":
+            section = "home"  # the governors' and trust leaders' home page
         elif match.namespace == "reports" and match.url_name != "governors":
             section = "analysis" if match.url_name == "analysis" else "reports-other"
     brand = ""
     if member is not None:
         brand = member.school.name if member.school_id else member.trust.name if member.trust_id else ""
     if member is None and user is not None and user.is_authenticated:
-        brand = _family_school(user)
+        brand = family_school_name(user)
     return {"current_staff": member, "nav_role": role, "nav_section": section, "brand_name": brand or "Attendance"}
-
-
-def _family_school(user) -> str:
-    """A parent/carer sees their children's school's name in the header (when all attend one)."""
-    from .models import Contact
-
-    names = list(
-        Contact.objects.filter(user=user).order_by().values_list("pupil__school__name", flat=True).distinct()[:2]
-    )
-    return names[0] if len(names) == 1 else ""

@@ -7,8 +7,7 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Register
-from .models_notifications import Notification
+from .models import Notification, Register
 
 
 def unread_for(user, limit: int = 10):

@@ -19,7 +19,6 @@ urlpatterns = [
     path(
         "office/today/",
         RedirectView.as_view(pattern_name="absences:office_today", query_string=True),
-        name="office_today",
     ),
     path("office/late-arrival/", office.office_late_arrival, name="office_late_arrival"),
 ]

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.utils import timezone
 
-from .models import AttendanceCode, Enrolment, Mark, Pupil, SchoolDay
+from .calendar import academic_year_for
+from .models import AttendanceCode, Contact, Enrolment, Mark, Pupil, RegistrationGroup, School, SchoolDay
+from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, staff_of
 
 CAT = AttendanceCode.Category
 # The national penalty-notice threshold (RULES.md): 10 sessions of unauthorised absence within a
@@ -255,6 +258,101 @@ def amended_marks_history(*, pupil, date_from: dt.date, date_to: dt.date):
         Mark.history.filter(id__in=amended_ids)
         .select_related("code")
         .order_by("date", "session", "history_date", "history_id")
+    )
+
+
+# --- the staff pupil pages: this year to date, and which pupils a member of staff may list ---
+
+
+@dataclass
+class YearToDate:
+    """This academic year to date (the range every figure on the staff home and pupil pages covers)."""
+
+    name: str
+    date_from: dt.date
+    date_to: dt.date
+
+
+def year_to_date(school: School, today: dt.date | None = None) -> YearToDate:
+    today = today or timezone.localdate()
+    year = academic_year_for(school, today)
+    if year is None:
+        return YearToDate("No academic year", today, today)
+    return YearToDate(f"Academic year {year.name}", year.start_date, min(today, year.end_date))
+
+
+def visible_pupils(user, school: School):
+    """Pupils of `school` the user may see in lists: the whole school for the office team and
+    administrators, the pupils of their own groups for teachers; None for anyone else."""
+    staff = staff_of(user)
+    if staff is None:
+        return Pupil.objects.filter(school=school) if user.is_superuser else None
+    if staff.position in OFFICE_TEAM and staff.school_id == school.pk:
+        return Pupil.objects.filter(school=school)
+    if user.is_superuser:
+        return Pupil.objects.filter(school=school)
+    if staff.position in AGGREGATE_ONLY:
+        return None
+    return Pupil.objects.filter(school=school, group__teachers=staff)
+
+
+def visible_groups(user, school: School):
+    staff = staff_of(user)
+    groups = RegistrationGroup.objects.filter(school=school)
+    if user.is_superuser or (staff is not None and staff.position in OFFICE_TEAM):
+        return groups
+    return groups.filter(teachers=staff)
+
+
+def groups_taught(staff):
+    """A teacher's own groups at their school, with their pupils."""
+    return staff.groups.filter(school_id=staff.school_id).prefetch_related("pupils")
+
+
+def search_pupils(pupils, text: str):
+    """Pupils whose names (legal or preferred) or UPN contain every word of `text`."""
+    for term in text.split():
+        pupils = pupils.filter(
+            Q(legal_surname__icontains=term)
+            | Q(legal_forename__icontains=term)
+            | Q(preferred_surname__icontains=term)
+            | Q(preferred_forename__icontains=term)
+            | Q(upn__icontains=term)
+        )
+    return pupils
+
+
+def find_pupils(pupils, *, school: School, period: YearToDate, filters: dict):
+    """The pupil list: `pupils` (those the user may see) on roll in the period unless leavers are
+    asked for, narrowed by the search form's filters, in name order."""
+    if not filters.get("left"):
+        on_roll = pupils_on_roll(
+            school=school, date_from=period.date_from, date_to=period.date_to, include_subsidiary=True
+        )
+        pupils = pupils.filter(pk__in=on_roll.values("pk"))
+    if filters.get("q"):
+        pupils = search_pupils(pupils, filters["q"])
+    if filters.get("year") is not None:
+        pupils = pupils.filter(year=filters["year"])
+    if filters.get("group"):
+        pupils = pupils.filter(group=filters["group"])
+    return pupils.select_related("group").order_by("legal_surname", "legal_forename", "upn")
+
+
+def family_school_name(user) -> str:
+    """A parent/carer sees their children's school's name in the header (when all attend one)."""
+    names = list(
+        Contact.objects.filter(user=user).order_by().values_list("pupil__school__name", flat=True).distinct()[:2]
+    )
+    return names[0] if len(names) == 1 else ""
+
+
+def school_days(*, school_id: int, date_from: dt.date, date_to: dt.date):
+    """The school's days in a range, with their term and academic year (the calendar strip)."""
+    return (
+        SchoolDay.objects.filter(school_id=school_id, date__range=(date_from, date_to))
+        .select_related("term__academic_year")
+        .order_by("date")
     )
 
 

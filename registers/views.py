@@ -1,6 +1,6 @@
 """Staff pages: the home page by role, the pupil list and the pupil page.
 
-Thin views: they decide who may see what (registers/rules.py), call the statistics
+Thin views: they decide who may see what (registers/permissions.py), call the
 selectors and render. A pupil the user may not see is a 404, never a 403, so that a
 pupil's existence is not leaked to staff of another class or school."""
 
@@ -14,28 +14,30 @@ from itertools import groupby
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
-from .calendar import academic_year_for
 from .forms import PupilSearchForm
-from .models import AttendanceCode, Pupil, RegistrationGroup, School, SchoolDay
+from .models import AttendanceCode, Pupil
 from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS, school_for, staff_of
 from .selectors import (
     AttendanceFigures,
+    YearToDate,
     amended_marks_history,
+    find_pupils,
+    groups_taught,
     pupil_figures,
     pupil_marks,
-    pupils_on_roll,
+    school_days,
     total_figures,
+    visible_groups,
+    visible_pupils,
+    year_to_date,
 )
 from .years import year_label
 
 PUPILS_PER_PAGE = 50
-SMALL_GROUP = 5  # governors' figures for fewer pupils than this are suppressed (DESIGN.md principle 7)
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri"]
 
 
@@ -44,46 +46,6 @@ def url_or_none(name: str, *args) -> str | None:
         return reverse(name, args=args)
     except NoReverseMatch:
         return None
-
-
-@dataclass
-class Period:
-    """This academic year to date (the range every figure on these pages covers)."""
-
-    name: str
-    date_from: dt.date
-    date_to: dt.date
-
-
-def year_to_date(school: School, today: dt.date | None = None) -> Period:
-    today = today or timezone.localdate()
-    year = academic_year_for(school, today)
-    if year is None:
-        return Period("No academic year", today, today)
-    return Period(f"Academic year {year.name}", year.start_date, min(today, year.end_date))
-
-
-def visible_pupils(user, school: School):
-    """Pupils of `school` the user may see in lists: the whole school for the office team and
-    administrators, the pupils of their own groups for teachers; None for anyone else."""
-    staff = staff_of(user)
-    if staff is None:
-        return Pupil.objects.filter(school=school) if user.is_superuser else None
-    if staff.position in OFFICE_TEAM and staff.school_id == school.pk:
-        return Pupil.objects.filter(school=school)
-    if user.is_superuser:
-        return Pupil.objects.filter(school=school)
-    if staff.position in AGGREGATE_ONLY:
-        return None
-    return Pupil.objects.filter(school=school, group__teachers=staff)
-
-
-def visible_groups(user, school: School):
-    staff = staff_of(user)
-    groups = RegistrationGroup.objects.filter(school=school)
-    if user.is_superuser or (staff is not None and staff.position in OFFICE_TEAM):
-        return groups
-    return groups.filter(teachers=staff)
 
 
 # --- home ---------------------------------------------------------------------------------
@@ -106,13 +68,12 @@ def home(request):
     if staff.position in OFFICE_TEAM:
         return office_home(request, staff)
     if staff.position in AGGREGATE_ONLY:
-        return governor_home(request, staff)
+        return redirect("reports:at-a-glance")  # figures without names: the reports app's home for them
     return teacher_home(request, staff)
 
 
 def teacher_home(request, staff):
-    groups = staff.groups.filter(school_id=staff.school_id).prefetch_related("pupils")
-    return render(request, "registers/home_teacher.html", {"groups": groups})
+    return render(request, "registers/home_teacher.html", {"groups": groups_taught(staff)})
 
 
 def office_home(request, staff):
@@ -122,7 +83,7 @@ def office_home(request, staff):
     links = [
         (label, url)
         for label, url in [
-            ("Today's attendance", url_or_none("registers:office_today")),
+            ("Today's attendance", url_or_none("absences:office_today")),
             ("Missing registers", url_or_none("registers:office_missing")),
             ("Late arrivals", url_or_none("registers:office_late_arrival")),
             ("Take a register", url_or_none("registers:today")),
@@ -136,43 +97,6 @@ def office_home(request, staff):
     )
 
 
-@dataclass
-class SchoolSummary:
-    school: School
-    period: Period
-    pupils: int
-    figures: AttendanceFigures
-    persistent: int
-    severe: int
-    suppressed: bool = field(default=False)
-
-
-def school_summary(school: School) -> SchoolSummary:
-    """Aggregate figures for this academic year to date: no names, small cohorts suppressed."""
-    period = year_to_date(school)
-    per_pupil = pupil_figures(school=school, date_from=period.date_from, date_to=period.date_to)
-    pupils = sum(1 for f in per_pupil.values() if f.possible)
-    figures = total_figures(school=school, date_from=period.date_from, date_to=period.date_to)
-    return SchoolSummary(
-        school=school,
-        period=period,
-        pupils=pupils,
-        figures=figures,
-        persistent=sum(1 for f in per_pupil.values() if f.persistent),
-        severe=sum(1 for f in per_pupil.values() if f.severe),
-        suppressed=pupils < SMALL_GROUP,
-    )
-
-
-def governor_home(request, staff):
-    if staff.trust_id:
-        schools = list(School.objects.filter(trust_id=staff.trust_id).order_by("name"))
-    else:
-        schools = [staff.school]
-    summaries = [school_summary(s) for s in schools if s is not None]
-    return render(request, "registers/home_governor.html", {"summaries": summaries, "small_group": SMALL_GROUP})
-
-
 # --- the pupil list -----------------------------------------------------------------------
 
 
@@ -180,18 +104,6 @@ def governor_home(request, staff):
 class PupilRow:
     pupil: Pupil
     figures: AttendanceFigures
-
-
-def search_pupils(pupils, text: str):
-    for term in text.split():
-        pupils = pupils.filter(
-            Q(legal_surname__icontains=term)
-            | Q(legal_forename__icontains=term)
-            | Q(preferred_surname__icontains=term)
-            | Q(preferred_forename__icontains=term)
-            | Q(upn__icontains=term)
-        )
-    return pupils
 
 
 @login_required
@@ -206,20 +118,7 @@ def pupil_list(request):
     groups = visible_groups(request.user, school)
     form = PupilSearchForm(request.GET or None, groups=groups)
     filters = form.cleaned_data if form.is_valid() else {}
-
-    if not filters.get("left"):
-        on_roll = pupils_on_roll(
-            school=school, date_from=period.date_from, date_to=period.date_to, include_subsidiary=True
-        )
-        pupils = pupils.filter(pk__in=on_roll.values("pk"))
-    if filters.get("q"):
-        pupils = search_pupils(pupils, filters["q"])
-    if filters.get("year") is not None:
-        pupils = pupils.filter(year=filters["year"])
-    if filters.get("group"):
-        pupils = pupils.filter(group=filters["group"])
-    pupils = pupils.select_related("group").order_by("legal_surname", "legal_forename", "upn")
-
+    pupils = find_pupils(pupils, school=school, period=period, filters=filters)
     page = Paginator(pupils, PUPILS_PER_PAGE).get_page(request.GET.get("page"))
     on_page = list(page.object_list)
     # One selector call for every pupil on the page, whatever their number.
@@ -288,14 +187,10 @@ def mark_style(code: AttendanceCode | None) -> str:
     return code.category
 
 
-def calendar_strip(pupil: Pupil, period: Period, marks) -> list[TermStrip]:
+def calendar_strip(pupil: Pupil, period: YearToDate, marks) -> list[TermStrip]:
     """Every school day of the period, week by week within each term, with the pupil's marks.
     Non-school days are left out (a weekday without sessions in a school week is blank)."""
-    days = list(
-        SchoolDay.objects.filter(school_id=pupil.school_id, date__range=(period.date_from, period.date_to))
-        .select_related("term__academic_year")
-        .order_by("date")
-    )
+    days = list(school_days(school_id=pupil.school_id, date_from=period.date_from, date_to=period.date_to))
     by_session = {(m.date, m.session): m for m in marks}
     for mark in marks:
         mark.style = mark_style(mark.code)
@@ -327,7 +222,7 @@ class MarkHistory:
     versions: list = field(default_factory=list)
 
 
-def marks_history(pupil: Pupil, period: Period) -> list[MarkHistory]:
+def marks_history(pupil: Pupil, period: YearToDate) -> list[MarkHistory]:
     rows = amended_marks_history(pupil=pupil, date_from=period.date_from, date_to=period.date_to)
     histories = []
     for mark_id, versions in groupby(rows, key=lambda r: r.id):

@@ -24,7 +24,8 @@ from registers.selectors import AttendanceFigures, pupil_figures, pupils_on_roll
 from registers.years import year_label
 
 from .models import ExportLog, PreviousSchoolAttendance
-from .selectors import Period, age_on, compulsory_age_q
+from .selectors.cohorts import age_on, compulsory_age_q
+from .selectors.periods import Period
 
 # --- audit ----------------------------------------------------------------------------------
 
@@ -121,6 +122,72 @@ def table_csv(header: list[str], rows: list[list]) -> str:
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
+
+
+TABLES = {
+    "year_groups": "Year groups",
+    "cohorts": "Groups of pupils",
+    "weeks": "Week by week",
+    "days": "Days of the week",
+    "codes": "Reasons recorded",
+}
+
+
+def report_table(report, table: str) -> tuple[list[str], list[list]]:
+    """An analysis table of the governors' report (one of TABLES) as a header and rows: the
+    figures as shown, so suppressed cells are blank, with the reason."""
+
+    def v(value):
+        return "" if value is None else value
+
+    if table in ("year_groups", "cohorts"):
+        header = [
+            "Dimension",
+            "Pupils in",
+            "Pupils",
+            "Attendance %",
+            "Authorised %",
+            "Unauthorised %",
+            "PA pupils",
+            "PA %",
+            "SA pupils",
+            "Note",
+        ]
+        dims = [report.year_groups] if table == "year_groups" else report.dimensions[1:]
+        rows = [
+            [
+                d.name,
+                g.label,
+                v(g.row.shown),
+                v(g.attendance),
+                v(g.authorised),
+                v(g.unauthorised),
+                v(g.pa.shown),
+                v(g.pa_rate),
+                v(g.sa.shown),
+                g.row.reason or g.pa.reason or g.sa.reason,
+            ]
+            for d in dims
+            for g in d.groups
+        ]
+    elif table == "weeks":
+        header = ["Week", "Beginning", "Possible sessions", "Authorised", "Unauthorised", "Attendance %"]
+        rows = [
+            [w.index, w.monday.isoformat(), w.possible, w.authorised, w.unauthorised, v(w.attendance)]
+            for w in report.weeks
+        ]
+    elif table == "days":
+        header = ["Day or session", "Possible sessions", "Authorised", "Unauthorised", "Late (L or U)", "Attendance %"]
+        rows = [
+            [d.label, d.possible, d.authorised, d.unauthorised, d.late, v(d.attendance)]
+            for d in report.weekdays + report.sessions
+        ]
+    else:
+        header = ["Category", "Code", "Meaning", "Sessions", "Note"]
+        rows = [
+            [cat, u.code, u.meaning, v(u.cell.shown), u.cell.reason] for cat, uses in report.codes.items() for u in uses
+        ]
+    return header, rows
 
 
 # --- school census ---------------------------------------------------------------------------

@@ -8,6 +8,12 @@ from django.template.loader import render_to_string
 
 from common.pdf import html_to_pdf, static_paths
 
+from .context import report_context
+from .selectors.governors import governors_report
+from .selectors.periods import Period, resolve_period
+
+__all__ = ["html_to_pdf", "pdf_stylesheets", "render_governors_report_pdf"]
+
 
 def pdf_stylesheets() -> list[str]:
     return static_paths("css/app.css", "css/reports.css")
@@ -17,9 +23,6 @@ def render_governors_report_pdf(school, period=None) -> bytes:
     """The governors' report for `school` and `period` (a Period, a period key such as
     `term:2026/27:Autumn`, or None for the current term) as PDF bytes. Used by the web view
     and by `make bench`."""
-    from .selectors import Period, governors_report, resolve_period
-    from .views import report_context
-
     if not isinstance(period, Period):
         period = resolve_period(school, period)
     if period is None:

@@ -18,6 +18,8 @@ def leads_trust(user, trust=None):
     return trust is None or staff.trust_id == trust.pk
 
 
+# Attendance at a glance: the home page of governors and trust leaders (their schools' figures).
+rules.add_perm("reports.view_at_a_glance", is_aggregate_reader)
 rules.add_perm("reports.view_governors_report", is_office_team | is_aggregate_reader | is_superuser)
 rules.add_perm("reports.view_trust_report", leads_trust | is_superuser)
 rules.add_perm("reports.view_pupil_analysis", is_office_team | is_superuser)

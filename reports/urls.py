@@ -5,6 +5,7 @@ from . import views
 app_name = "reports"
 urlpatterns = [
     path("", views.governors_report_page, name="governors"),
+    path("at-a-glance/", views.at_a_glance, name="at-a-glance"),
     path("governors.pdf", views.governors_report_pdf, name="governors-pdf"),
     path("trust/", views.trust_report_page, name="trust"),
     path("trust/<int:pk>/", views.trust_report_page, name="trust-detail"),

@@ -1,20 +1,41 @@
-"""Report pages: the governors' termly report (page and PDF), the trust view, the leaders'
-analysis, and the exports. Thin: choose the school and period, check the permission, call a
-selector, render."""
+"""Report pages: attendance at a glance (the governors' home), the governors' termly report
+(page and PDF), the trust view, the leaders' analysis, the exports and the benchmarks. Thin:
+choose the school and period, check the permission, call a selector, render."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.shortcuts import get_object_or_404, redirect, render
 
-from registers.models import School, Trust
+from registers.models import School
 from registers.permissions import staff_of
 
-from . import charts
-from .selectors import available_periods, governors_report, resolve_period, trust_report
+from .context import report_context
+from .exports import (
+    TABLES,
+    census_return,
+    census_xml,
+    ctf_xml,
+    import_ctf_attendance,
+    log_export,
+    pupil_rows,
+    pupil_statistics_csv,
+    report_table,
+    table_csv,
+)
+from .forms import AnalysisForm, LocalBenchmarkForm, NationalBenchmarkForm
+from .pdf import render_governors_report_pdf
+from .selectors.analysis import analyse, filtered_pupils
+from .selectors.benchmarks import local_benchmarks, national_benchmarks
+from .selectors.exports import imported_attendance, recent_exports, recent_leavers, school_pupil
+from .selectors.glance import school_summaries
+from .selectors.governors import governors_report
+from .selectors.periods import available_periods, resolve_period
+from .selectors.schools import first_trust, school_to_report_on, trust_by_pk, trust_schools
+from .selectors.trust import trust_report
 from .suppression import PRIMARY, SECONDARY, THRESHOLD
 
 
@@ -24,43 +45,25 @@ def report_school(request) -> School:
     staff = staff_of(request.user)
     if staff is None and not request.user.is_superuser:
         raise PermissionDenied("Reports are for school staff, governors and trust leaders.")
-    chosen = request.GET.get("school", "")
-    school = None
-    if chosen.isdigit():
-        school = School.objects.filter(pk=chosen).first()
-    elif staff is not None and staff.school_id:
-        school = staff.school
-    elif staff is not None and staff.trust_id:
-        school = School.objects.filter(trust_id=staff.trust_id).order_by("name").first()
-    elif request.user.is_superuser:
-        school = School.objects.order_by("name").first()
+    school = school_to_report_on(request.user, staff, request.GET.get("school", ""))
     if school is None:
         raise Http404("No school to report on")
     return school
 
 
-def report_context(report, *, pdf=False) -> dict:
-    national = next((b for b in report.benchmarks if b.__class__.__name__ == "NationalBenchmark"), None)
-    local = next((b for b in report.benchmarks if b.__class__.__name__ == "LocalBenchmark"), None)
-    headline = report.headline
-    return {
-        "report": report,
-        "school": report.school,
-        "period": report.period,
-        "headline": headline,
-        "national": national,
-        "local": local,
-        "pdf": pdf,
-        "threshold": THRESHOLD,
-        "primary_note": PRIMARY,
-        "secondary_note": SECONDARY,
-        "trend_svg": charts.trend_chart(
-            report.weeks, report.last_year_weeks, national.attendance if national and national.attendance else None
-        ),
-        "band_svg": charts.band_chart(report.bands),
-        "gap_svg": charts.gap_chart(report.dimensions, headline.attendance),
-        "generated": timezone.localtime(report.generated),
-    }
+# --- attendance at a glance (the home page of governors and trust leaders) --------------------
+
+
+@login_required
+def at_a_glance(request):
+    """Each of the governor's or trust leader's schools, this academic year to date: figures only."""
+    if not request.user.has_perm("reports.view_at_a_glance"):
+        raise PermissionDenied("This page is for governors and trust leaders.")
+    summaries = school_summaries(staff_of(request.user))
+    return render(request, "reports/at_a_glance.html", {"summaries": summaries, "threshold": THRESHOLD})
+
+
+# --- the governors' report and the trust view --------------------------------------------------
 
 
 @login_required
@@ -76,21 +79,12 @@ def governors_report_page(request):
     context.update(report_context(report))
     context["chosen"] = period.key
     context["can_analyse"] = request.user.has_perm("reports.view_pupil_analysis", school)
-    context["trust_schools"] = _trust_schools(request, school)
+    context["trust_schools"] = trust_schools(staff_of(request.user))
     return render(request, "reports/governors_report.html", context)
-
-
-def _trust_schools(request, school):
-    staff = staff_of(request.user)
-    if staff is not None and staff.trust_id and staff.school_id is None:
-        return list(School.objects.filter(trust_id=staff.trust_id).order_by("name"))
-    return []
 
 
 @login_required
 def governors_report_pdf(request):
-    from .pdf import render_governors_report_pdf
-
     school = report_school(request)
     if not request.user.has_perm("reports.view_governors_report", school):
         raise PermissionDenied("The governors' report is for governors, trust leaders and the school's leaders.")
@@ -111,11 +105,11 @@ def trust_report_page(request, pk=None):
         if staff is None or staff.trust_id is None:
             if not request.user.is_superuser:
                 raise PermissionDenied("The trust view is for trust leaders.")
-            trust = Trust.objects.order_by("name").first()
+            trust = first_trust()
         else:
             trust = staff.trust
     else:
-        trust = Trust.objects.filter(pk=pk).first()
+        trust = trust_by_pk(pk)
     if trust is None:
         raise Http404("No trust")
     if not request.user.has_perm("reports.view_trust_report", trust):
@@ -149,8 +143,6 @@ def _office_school(request, perm="reports.view_pupil_analysis") -> School:
 
 
 def _analysis(request, school):
-    from .analysis import AnalysisForm, analyse
-
     form = AnalysisForm(request.GET or None, school=school)
     period = resolve_period(school, request.GET.get("period"))
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -199,8 +191,6 @@ def _xml_response(data: bytes, filename: str) -> HttpResponse:
 
 @login_required
 def exports_page(request):
-    from .models import ExportLog, PreviousSchoolAttendance
-
     school = _office_school(request, "reports.export_pupil_data")
     return render(
         request,
@@ -208,33 +198,15 @@ def exports_page(request):
         {
             "school": school,
             "periods": available_periods(school),
-            "log": ExportLog.objects.filter(school=school).select_related("user")[:20],
-            "imported": PreviousSchoolAttendance.objects.filter(pupil__school=school).select_related("pupil")[:20],
-            "leavers": _leavers(school),
+            "log": recent_exports(school),
+            "imported": imported_attendance(school),
+            "leavers": recent_leavers(school),
         },
-    )
-
-
-def _leavers(school):
-    from registers.models import Enrolment
-
-    return (
-        School.objects.none()
-        if school is None
-        else [
-            e.pupil
-            for e in Enrolment.objects.filter(pupil__school=school, leaving_date__isnull=False)
-            .select_related("pupil")
-            .order_by("-leaving_date")[:50]
-        ]
     )
 
 
 @login_required
 def export_pupils_csv(request):
-    from .analysis import AnalysisForm, filtered_pupils
-    from .exports import log_export, pupil_rows, pupil_statistics_csv
-
     school = _office_school(request, "reports.export_pupil_data")
     form, period, _ = None, resolve_period(school, request.GET.get("period")), None
     if period is None:
@@ -255,79 +227,17 @@ def export_pupils_csv(request):
     return _csv_response(pupil_statistics_csv(rows), f"pupil-attendance-{school.urn}-{date_from}-{date_to}.csv")
 
 
-TABLES = {
-    "year_groups": "Year groups",
-    "cohorts": "Groups of pupils",
-    "weeks": "Week by week",
-    "days": "Days of the week",
-    "codes": "Reasons recorded",
-}
-
-
 @login_required
 def export_table_csv(request, table):
     """An analysis table of the governors' report as CSV (the figures as shown: suppressed
     cells are blank, with the reason)."""
-    from .exports import log_export, table_csv
-
     if table not in TABLES:
         raise Http404("No such table")
     school = _office_school(request, "reports.export_pupil_data")
     period = resolve_period(school, request.GET.get("period"))
     if period is None:
         raise Http404("No school days in that period")
-    report = governors_report(school, period)
-
-    def v(value):
-        return "" if value is None else value
-
-    if table in ("year_groups", "cohorts"):
-        header = [
-            "Dimension",
-            "Pupils in",
-            "Pupils",
-            "Attendance %",
-            "Authorised %",
-            "Unauthorised %",
-            "PA pupils",
-            "PA %",
-            "SA pupils",
-            "Note",
-        ]
-        dims = [report.year_groups] if table == "year_groups" else report.dimensions[1:]
-        rows = [
-            [
-                d.name,
-                g.label,
-                v(g.row.shown),
-                v(g.attendance),
-                v(g.authorised),
-                v(g.unauthorised),
-                v(g.pa.shown),
-                v(g.pa_rate),
-                v(g.sa.shown),
-                g.row.reason or g.pa.reason or g.sa.reason,
-            ]
-            for d in dims
-            for g in d.groups
-        ]
-    elif table == "weeks":
-        header = ["Week", "Beginning", "Possible sessions", "Authorised", "Unauthorised", "Attendance %"]
-        rows = [
-            [w.index, w.monday.isoformat(), w.possible, w.authorised, w.unauthorised, v(w.attendance)]
-            for w in report.weeks
-        ]
-    elif table == "days":
-        header = ["Day or session", "Possible sessions", "Authorised", "Unauthorised", "Late (L or U)", "Attendance %"]
-        rows = [
-            [d.label, d.possible, d.authorised, d.unauthorised, d.late, v(d.attendance)]
-            for d in report.weekdays + report.sessions
-        ]
-    else:
-        header = ["Category", "Code", "Meaning", "Sessions", "Note"]
-        rows = [
-            [cat, u.code, u.meaning, v(u.cell.shown), u.cell.reason] for cat, uses in report.codes.items() for u in uses
-        ]
+    header, rows = report_table(governors_report(school, period), table)
     log_export(
         user=request.user,
         school=school,
@@ -342,11 +252,6 @@ def export_table_csv(request, table):
 
 @login_required
 def census_page(request):
-    from django.contrib import messages
-    from django.core.exceptions import ValidationError
-
-    from .exports import census_return, census_xml, log_export
-
     school = _office_school(request, "reports.export_pupil_data")
     terms = [p for p in available_periods(school) if p.kind == "term"]
     period = (
@@ -380,14 +285,10 @@ def census_page(request):
 
 @login_required
 def ctf_export(request, pupil_id):
-    from django.shortcuts import get_object_or_404
-
-    from registers.models import Pupil
-
-    from .exports import ctf_xml, log_export
-
     school = _office_school(request, "reports.export_pupil_data")
-    pupil = get_object_or_404(Pupil, pk=pupil_id, school=school)
+    pupil = school_pupil(school, pupil_id)
+    if pupil is None:
+        raise Http404("No such pupil at this school")
     data = ctf_xml(pupil)
     log_export(
         user=request.user,
@@ -402,12 +303,6 @@ def ctf_export(request, pupil_id):
 
 @login_required
 def ctf_import(request):
-    from django.contrib import messages
-    from django.core.exceptions import ValidationError
-    from django.shortcuts import redirect
-
-    from .exports import import_ctf_attendance, log_export
-
     school = _office_school(request, "reports.export_pupil_data")
     if request.method != "POST":
         return redirect("reports:exports")
@@ -445,12 +340,6 @@ def ctf_import(request):
 def benchmarks_page(request):
     """National figures by year and phase (shared by every school) and this school's own local
     comparisons. Every change is kept in the benchmark's history."""
-    from django.contrib import messages
-    from django.shortcuts import get_object_or_404, redirect
-
-    from .forms import LocalBenchmarkForm, NationalBenchmarkForm
-    from .models import LocalBenchmark, NationalBenchmark
-
     school = report_school(request)
     if not request.user.has_perm("reports.edit_benchmarks", school):
         raise PermissionDenied("Benchmarks are edited by the school's office team and leaders.")
@@ -464,10 +353,10 @@ def benchmarks_page(request):
                 "administrators; add your local authority's or trust's figures under Local."
             )
         form_class = NationalBenchmarkForm
-        instance = get_object_or_404(NationalBenchmark, pk=pk) if pk.isdigit() else None
+        instance = get_object_or_404(national_benchmarks(), pk=pk) if pk.isdigit() else None
     elif kind == "local":
         form_class = LocalBenchmarkForm
-        instance = get_object_or_404(LocalBenchmark, pk=pk, school=school) if pk.isdigit() else None
+        instance = get_object_or_404(local_benchmarks(school), pk=pk) if pk.isdigit() else None
     form = None
     if form_class is not None:
         form = form_class(request.POST or None, instance=instance)
@@ -484,8 +373,8 @@ def benchmarks_page(request):
         "reports/benchmarks.html",
         {
             "school": school,
-            "national": NationalBenchmark.objects.all(),
-            "local": LocalBenchmark.objects.filter(school=school),
+            "national": national_benchmarks(),
+            "local": local_benchmarks(school),
             "form": form,
             "editing": kind,
             "may_edit_national": may_edit_national,

@@ -8,9 +8,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from absences import services
 from absences.models import AbsenceReport, ContactAttempt, EvidenceFile, LeaveRequest
-from absences.services import LeaveInput, ReportInput
+from absences.services.errors import AbsenceError
+from absences.services.follow_up import resolve_n_marks
+from absences.services.leave import LeaveInput, submit_leave_request
+from absences.services.reports import ReportInput, submit_absence_report
 from registers.models import Contact, Mark, Staff
 from tests.absences.conftest import key, make_parent
 from tests.factories import PupilFactory, StaffFactory, UserFactory, make_school, write
@@ -23,14 +25,14 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 def world(family, other_family, office, head, teacher, school):
     """The other family's report, leave request and evidence; staff of another school."""
     cy = other_family["cy"]
-    [report], _ = services.submit_absence_report(
+    [report], _ = submit_absence_report(
         user=other_family["parent"],
         pupils=[cy],
         data=ReportInput(D(2026, 11, 23), "AM", D(2026, 11, 23), "PM", "medical", "Hospital"),
         submission_key=key(),
         files=[SimpleUploadedFile("letter.png", PNG)],
     )
-    [leave], _ = services.submit_leave_request(
+    [leave], _ = submit_leave_request(
         user=other_family["parent"],
         pupils=[cy],
         data=LeaveInput(D(2026, 12, 7), "AM", D(2026, 12, 7), "PM", "interview", "Interview"),
@@ -202,8 +204,8 @@ def test_office_cannot_log_an_attempt_against_another_pupils_contact(world, fami
 def test_resolving_n_ignores_marks_of_another_school(world, other_family, school, office):
     write(school, other_family["cy"], {(D(2026, 11, 12), "AM"): "N"})
     mark = Mark.objects.get()
-    with pytest.raises(services.AbsenceError):
-        services.resolve_n_marks(
+    with pytest.raises(AbsenceError):
+        resolve_n_marks(
             school=world["stranger_office"].school,
             user=world["stranger_office"].user,
             mark_ids=[mark.pk],
@@ -269,7 +271,7 @@ def test_unlinking_a_contact_removes_access_at_once(world, family):
 
 
 def test_a_named_delegate_reaches_leave_pages_but_not_the_office_inbox(world, teacher, school):
-    from absences.policy import policy_for
+    from absences.follow_up_presets import policy_for
 
     policy_for(school).leave_deciders.add(teacher)
     c = client_for(teacher.user)

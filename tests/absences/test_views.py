@@ -8,9 +8,10 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from absences import services
 from absences.models import AbsenceReport, ContactAttempt, EmailDelivery, LeaveRequest
-from absences.services import ReportInput
+from absences.permissions import parent_pupils
+from absences.services.leave import LeaveInput, submit_leave_request
+from absences.services.reports import ReportInput, submit_absence_report
 from registers.models import Contact, Mark
 from tests.absences.conftest import key
 from tests.factories import PupilFactory, write
@@ -136,7 +137,7 @@ def test_signed_out_visitors_are_sent_to_the_parent_sign_in(client, family):
 
 
 def submitted(family, who=("ada",), data=None):
-    reports, _ = services.submit_absence_report(
+    reports, _ = submit_absence_report(
         user=family["parent"],
         pupils=[family[w] for w in who],
         data=data or ReportInput(MON, "AM", TUE, "PM", "illness", "Sickness bug"),
@@ -161,10 +162,10 @@ def test_office_inbox_accept_query_decline(client, family, office):
 
 
 def test_head_sees_facts_and_grants_leave(client, family, head):
-    [leave], _ = services.submit_leave_request(
+    [leave], _ = submit_leave_request(
         user=family["parent"],
         pupils=[family["ada"]],
-        data=services.LeaveInput(D(2026, 12, 7), "AM", D(2026, 12, 8), "PM", "interview", "Secondary school interview"),
+        data=LeaveInput(D(2026, 12, 7), "AM", D(2026, 12, 8), "PM", "interview", "Secondary school interview"),
         submission_key=key(),
     )
     client.force_login(head.user)
@@ -189,10 +190,10 @@ def test_head_sees_facts_and_grants_leave(client, family, head):
 
 
 def test_office_cannot_grant_leave_unless_named(client, family, office):
-    [leave], _ = services.submit_leave_request(
+    [leave], _ = submit_leave_request(
         user=family["parent"],
         pupils=[family["ada"]],
-        data=services.LeaveInput(D(2026, 12, 7), "AM", D(2026, 12, 8), "PM", "exceptional", "Funeral"),
+        data=LeaveInput(D(2026, 12, 7), "AM", D(2026, 12, 8), "PM", "exceptional", "Funeral"),
         submission_key=key(),
     )
     client.force_login(office.user)
@@ -258,4 +259,4 @@ def test_password_reset_sends_a_link(client, family):
 
 def test_another_pupil_is_not_affected(family, school):
     PupilFactory(school=school)
-    assert services.parent_pupils(family["parent"]).count() == 2
+    assert parent_pupils(family["parent"]).count() == 2

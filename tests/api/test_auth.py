@@ -6,8 +6,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from registers.models import ApiToken, Staff
-from registers.models_api import hash_token
+from registers.models import ApiToken, Staff, hash_token
 from tests.api.conftest import MONDAY, register_url, session_client, year_group
 from tests.factories import PupilFactory, StaffFactory
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from registers.demo import DEMO_PASSWORD, seed_demo
+from demo.school import DEMO_PASSWORD, seed_demo
 from registers.models import Pupil
 from tests.e2e.conftest import login, screenshot
 

@@ -141,8 +141,8 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, phone
 
 
 def test_head_and_office_pages_for_leave_and_follow_up(story, school, page, phone_page):
-    from absences import services
     from absences.models import LeaveRequest
+    from absences.services.leave import LeaveInput, submit_leave_request
 
     page.set_default_timeout(30_000)
     phone_page.set_default_timeout(30_000)
@@ -155,10 +155,10 @@ def test_head_and_office_pages_for_leave_and_follow_up(story, school, page, phon
         .order_by("date")
         .values_list("date", flat=True)[:2]
     )
-    services.submit_leave_request(
+    submit_leave_request(
         user=parent,
         pupils=[story["ada"]],
-        data=services.LeaveInput(later[0], "AM", later[1], "PM", "exceptional", "Grandfather's funeral abroad"),
+        data=LeaveInput(later[0], "AM", later[1], "PM", "exceptional", "Grandfather's funeral abroad"),
         submission_key=uuid.uuid4(),
     )
     earlier = list(

@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from interventions.presets import PRESETS
+from interventions.policy.presets import PRESETS
 from letters.models import LetterTemplate
-from letters.services import compile_text, install_starter_templates, preview_html, save_template
+from letters.rendering import compile_text, preview_html
+from letters.services.templates import install_starter_templates, save_template
 from letters.starters import parse, starter, starters
 
 ISSUE_KEYS = {
@@ -122,7 +123,7 @@ def test_install_is_idempotent_and_never_overwrites_a_schools_edits(school):
 
 
 def test_the_demo_school_has_the_starters(db):
-    from registers.demo import seed_demo
+    from demo.school import seed_demo
 
     result = seed_demo(pupils=14, seed=3, today=dt.date(2026, 9, 24), log=lambda *_: None)
     keys = set(LetterTemplate.objects.filter(school=result["school"]).values_list("key", flat=True))

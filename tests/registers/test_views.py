@@ -142,8 +142,9 @@ def test_governor_home_shows_school_figures_and_never_a_pupil_name(client, schoo
     for pupil in more:
         write(school, pupil, a_week(pupil, D(2026, 11, 16), ["/", "\\"] * 5))
     governor = member(school, P.GOVERNOR)
-    response = signed_in(client, governor.user).get(reverse("home"))
+    response = signed_in(client, governor.user).get(reverse("home"), follow=True)
     page = text_of(response)
+    assert response.redirect_chain == [(reverse("reports:at-a-glance"), 302)]  # figures only: the reports app
     assert response.status_code == 200
     # 60 possible, 4 absent → 93.3 % attendance; 2 authorised (3.3 %), 2 unauthorised (3.3 %)
     assert "93.3%" in page and "3.3%" in page
@@ -155,7 +156,7 @@ def test_governor_home_shows_school_figures_and_never_a_pupil_name(client, schoo
 
 def test_governor_figures_for_a_tiny_cohort_are_suppressed(client, school, year3):
     governor = member(school, P.GOVERNOR)
-    page = text_of(signed_in(client, governor.user).get(reverse("home")))
+    page = text_of(signed_in(client, governor.user).get(reverse("home"), follow=True))
     assert "Too few pupils" in page
     assert "86.7%" not in page
 
@@ -168,7 +169,7 @@ def test_trust_leader_sees_each_trust_school(client, school, other_school, year3
         s.trust = trust
         s.save()
     leader = StaffFactory(school=None, trust=trust, position=P.TRUST_LEADER)
-    page = text_of(signed_in(client, leader.user).get(reverse("home")))
+    page = text_of(signed_in(client, leader.user).get(reverse("home"), follow=True))
     assert "Oakfield Primary School" in page and "Birchwood Primary School" in page
     assert "Lovelace" not in page
 
@@ -301,9 +302,17 @@ def test_a_pupil_that_does_not_exist_is_404_too(client, school):
 
 
 def test_superuser_sees_any_pupil(client, school, year3):
+    ben = year3["ben"]
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "correct horse battery")
-    response = signed_in(client, admin).get(reverse("pupil-detail", args=[year3["ben"].pk]))
+    response = signed_in(client, admin).get(reverse("pupil-detail", args=[ben.pk]))
     assert response.status_code == 200
+    page = text_of(response)
+    # Ben's page, with Ben's figures: 10 possible sessions, 2 I and 2 O → 60.0 % attendance
+    assert "<h1>Ben Okafor" in page and f'<span class="upn">{ben.upn}</span>' in page
+    assert '<div class="value">10</div><div class="label">Possible sessions</div>' in page
+    assert '<div class="value">60.0%</div><div class="label">Attendance</div>' in page
+    assert "Persistent absence: 10% or more" in page
+    assert "Lovelace" not in page and year3["ada"].upn not in page  # nobody else's
 
 
 def test_pupil_page_figures_for_this_year_to_date(client, school, year3):

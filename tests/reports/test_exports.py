@@ -13,7 +13,7 @@ from registers.models import Enrolment, Mark
 from registers.selectors import pupil_figures
 from reports.exports import census_return, census_xml, ctf_xml, import_ctf_attendance, validate_census
 from reports.models import ExportLog, PreviousSchoolAttendance
-from reports.selectors import resolve_period
+from reports.selectors.periods import resolve_period
 from tests.factories import PupilFactory
 from tests.reports.conftest import PERIOD, TODAY
 

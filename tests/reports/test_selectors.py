@@ -8,14 +8,10 @@ import pytest
 from registers.models import Pupil
 from registers.selectors import pupil_figures, total_figures
 from reports.models import NationalBenchmark
-from reports.selectors import (
-    cohort_dimensions,
-    compulsory_age_q,
-    governors_report,
-    resolve_period,
-    same_period_last_year,
-    trust_report,
-)
+from reports.selectors.cohorts import cohort_dimensions, compulsory_age_q
+from reports.selectors.governors import governors_report
+from reports.selectors.periods import resolve_period, same_period_last_year
+from reports.selectors.trust import trust_report
 from tests.reports.conftest import DAYS, PERIOD, TODAY
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ lone hidden cell could be worked out from the total."""
 import pytest
 
 from registers.selectors import AttendanceFigures
-from reports.selectors import Group, band_distribution, suppress_groups
+from reports.selectors.cohorts import Group, band_distribution, suppress_groups
 from reports.suppression import PRIMARY, SECONDARY, Cell, suppress_cell, suppress_set, total_must_hide
 
 

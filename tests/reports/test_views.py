@@ -5,7 +5,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from registers.models import Staff, Trust
-from tests.reports.conftest import PERIOD, make_staff
+from registers.selectors import total_figures
+from tests.reports.conftest import DAYS, PERIOD, TODAY, make_staff
 
 pytestmark = pytest.mark.django_db
 URL = f"/reports/?period={PERIOD}"
@@ -28,11 +29,19 @@ def test_governor_sees_the_report_without_names(client, school, seeded, governor
 
 
 def test_head_and_office_see_the_report(client, school, seeded, head):
-    client.force_login(head.user)
-    assert client.get(URL).status_code == 200
+    # 15 pupils × 20 sessions; between them they miss 42 days (84 sessions): 72.0 % attendance
+    figures = total_figures(school=school, date_from=DAYS[0], date_to=TODAY)
+    assert (figures.possible, figures.absent) == (300, 84)
     office = make_staff(school, Staff.Position.OFFICE, "office")
-    client.force_login(office.user)
-    assert client.get(URL).status_code == 200
+    for staff in (head, office):
+        client.force_login(staff.user)
+        response = client.get(URL)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f'<p class="lead">{school.name} · Autumn term 2025/26</p>' in html
+        assert '<div class="kpi-value">72.0%</div>' in html
+        assert "100 − (84 ÷ 300 × 100) = 72.0%" in html
+        assert all(p.legal_surname not in html for p in seeded)  # aggregates, even for the office
 
 
 def test_teacher_is_refused_everything(client, school, seeded, teacher):
@@ -147,3 +156,17 @@ def test_the_head_adds_the_schools_own_local_benchmark(client, school, head):
     assert client.post("/reports/benchmarks/?edit=local:", data).status_code == 302
     local = LocalBenchmark.objects.get(school=school)
     assert (local.label, float(local.overall_absence)) == ("Our local authority", 5.1)
+
+
+def test_attendance_at_a_glance_is_the_home_page_of_governors_only(client, school, seeded, governor, head, teacher):
+    client.force_login(governor.user)
+    response = client.get("/", follow=True)
+    assert response.redirect_chain == [("/reports/at-a-glance/", 302)]
+    html = response.content.decode()
+    assert "<h1>Attendance at a glance</h1>" in html
+    assert 'aria-current="page">Home</a>' in html  # still their home in the menu
+    assert "figures for fewer than 5 pupils are not shown" in html
+    assert all(p.legal_surname not in html and p.upn not in html for p in seeded)
+    for staff in (head, teacher):
+        client.force_login(staff.user)
+        assert client.get("/reports/at-a-glance/").status_code == 403

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from absences.policy import PRESETS, apply_preset
+from absences.follow_up_presets import PRESETS, apply_preset
 from registers.models import School
 
 

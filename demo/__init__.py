@@ -1,0 +1,1 @@
+"""The demo trust and school that `make run` loads: above every other app, so it may use them all."""

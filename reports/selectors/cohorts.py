@@ -1,0 +1,229 @@
+"""Groups of pupils and their figures: cohorts by year group and characteristic (each dimension
+partitions the pupils), the whole-school headline, and pupils by attendance band, with small
+groups suppressed (reports/suppression.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db.models import Q
+
+from registers.selectors import AttendanceFigures, pupil_figures
+from registers.years import year_label
+
+from ..suppression import SECONDARY, Cell, suppress_cell, suppress_set
+
+
+def pct(part, whole) -> float | None:
+    return None if not whole else round(100 * part / whole, 1)
+
+
+SEN_LABELS = {"N": "No SEN", "K": "SEN support", "E": "EHC plan"}
+ETHNIC_GROUPS = [
+    ("White", Q(ethnicity__startswith="W")),
+    ("Mixed", Q(ethnicity__startswith="M")),
+    ("Asian or Asian British", Q(ethnicity__startswith="A")),
+    ("Black or Black British", Q(ethnicity__startswith="B")),
+    ("Chinese", Q(ethnicity="CHNE")),
+    ("Any other ethnic group", Q(ethnicity__startswith="O")),
+    ("Not known or refused", Q(ethnicity__in=["", "REFU", "NOBT"])),
+]
+
+
+def cohort_dimensions(years: list[int]) -> list[tuple[str, list[tuple[str, Q]]]]:
+    """Each dimension's cohorts partition the pupils: together they make the school total."""
+
+    def yes_no(field_name, yes, no):
+        return [(yes, Q(**{field_name: True})), (no, Q(**{field_name: False}))]
+
+    return [
+        ("Year group", [(year_label(y), Q(year=y)) for y in years]),
+        ("Sex", [("Girls", Q(sex="F")), ("Boys", Q(sex="M"))]),
+        ("Free school meals", yes_no("fsm", "Eligible for FSM", "Not eligible")),
+        ("Special educational needs", [(label, Q(sen=code)) for code, label in SEN_LABELS.items()]),
+        ("English as an additional language", yes_no("eal", "EAL", "English first language")),
+        ("Looked-after children", yes_no("looked_after", "Looked after", "Not looked after")),
+        ("Child in need", yes_no("child_in_need", "Child in need", "Not child in need")),
+        ("Ethnicity", ETHNIC_GROUPS),
+    ]
+
+
+def compulsory_age_q(academic_year_start: dt.date) -> Q:
+    """Pupils aged 5 to 15 on 31 August before the academic year (the DfE's basis)."""
+    census_day = dt.date(academic_year_start.year, 8, 31)
+    youngest = dt.date(census_day.year - 5, 8, 31)  # born on or before: at least 5
+    oldest = dt.date(census_day.year - 16, 9, 1)  # born on or after: at most 15
+    return Q(date_of_birth__lte=youngest, date_of_birth__gte=oldest)
+
+
+def age_on(dob: dt.date, day: dt.date) -> int:
+    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+# --- figures -----------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """Figures for a set of pupils: sessions summed, PA and SA counted per pupil."""
+
+    label: str
+    pupils: int = 0
+    figures: AttendanceFigures = field(default_factory=AttendanceFigures)
+    persistent: int = 0
+    severe: int = 0
+    row: Cell | None = None
+    pa: Cell | None = None
+    sa: Cell | None = None
+
+    @classmethod
+    def of(cls, label: str, per_pupil: dict[int, AttendanceFigures], ids=None) -> Group:
+        group = cls(label)
+        for pid, fig in per_pupil.items():
+            if ids is not None and pid not in ids:
+                continue
+            if not fig.possible:
+                continue
+            group.pupils += 1
+            group.figures = group.figures + fig
+            group.persistent += fig.persistent
+            group.severe += fig.severe
+        group.figures.by_code = {}
+        group.reset_cells()
+        return group
+
+    def reset_cells(self):
+        self.row = Cell(self.pupils, self.pupils)
+        self.pa = Cell(self.persistent, self.persistent)
+        self.sa = Cell(self.severe, self.severe)
+
+    def __add__(self, other: Group) -> Group:
+        g = Group(self.label, self.pupils + other.pupils, self.figures + other.figures)
+        g.persistent, g.severe = self.persistent + other.persistent, self.severe + other.severe
+        g.reset_cells()
+        return g
+
+    @property
+    def hidden(self) -> bool:
+        return bool(self.row and self.row.suppressed)
+
+    @property
+    def attendance(self):
+        return None if self.hidden else self.figures.attendance_percent
+
+    @property
+    def absence(self):
+        return None if self.hidden else self.figures.absence_percent
+
+    @property
+    def authorised(self):
+        return None if self.hidden else self.figures.authorised_percent
+
+    @property
+    def unauthorised(self):
+        return None if self.hidden else self.figures.unauthorised_percent
+
+    @property
+    def pa_rate(self):
+        return None if self.hidden or self.pa.suppressed else pct(self.persistent, self.pupils)
+
+    @property
+    def sa_rate(self):
+        return None if self.hidden or self.sa.suppressed else pct(self.severe, self.pupils)
+
+
+def suppress_groups(groups: list[Group], *, total_shown=True) -> None:
+    """Hide rows about fewer than 5 pupils (and a partner row), then PA and SA counts of 1–4
+    (and a partner count) among the rows left, across a set of rows that make a total."""
+    suppress_set([g.row for g in groups], total_shown=total_shown)
+    for g in groups:
+        if g.row.suppressed:
+            g.pa.hide(g.row.reason)
+            g.sa.hide(g.row.reason)
+    suppress_set([g.pa for g in groups], total_shown=total_shown)
+    suppress_set([g.sa for g in groups], total_shown=total_shown)
+
+
+def suppress_headline(group: Group) -> None:
+    suppress_cell(group.row)
+    if group.row.suppressed:
+        group.pa.hide(group.row.reason)
+        group.sa.hide(group.row.reason)
+    suppress_cell(group.pa)
+    suppress_cell(group.sa)
+
+
+@dataclass
+class Dimension:
+    name: str
+    groups: list[Group]
+
+    @property
+    def gap(self) -> float | None:
+        """Percentage points between the highest and lowest attendance shown."""
+        shown = [g.attendance for g in self.groups if g.attendance is not None]
+        return round(max(shown) - min(shown), 1) if len(shown) > 1 else None
+
+
+def cohorts(school, period_from, period_to, per_pupil, roll) -> list[Dimension]:
+    years = sorted(set(roll.values_list("year", flat=True)))
+    result = []
+    for name, definitions in cohort_dimensions(years):
+        groups = []
+        for label, q in definitions:
+            ids = set(roll.filter(q).values_list("id", flat=True))
+            groups.append(Group.of(label, per_pupil, ids))
+        suppress_groups(groups)
+        result.append(Dimension(name, groups))
+    return result
+
+
+def headline_group(school, date_from, date_to, pupils=None) -> tuple[Group, dict[int, AttendanceFigures]]:
+    per_pupil = pupil_figures(school=school, date_from=date_from, date_to=date_to, pupils=pupils)
+    group = Group.of("Whole school", per_pupil)
+    suppress_headline(group)
+    return group, per_pupil
+
+
+BANDS = [
+    "98% or more",
+    "95% to under 98%",
+    "Over 90% to under 95%",
+    "Over 50% to 90% (persistent)",
+    "50% or less (severe)",
+]
+
+
+def band_distribution(per_pupil: dict[int, AttendanceFigures], headline: Group | None = None) -> list[Cell]:
+    """Pupils in each attendance band, with exact fractions and the same PA/SA tests as the
+    statistics (absence of 10 % or more is persistent, so 90 % attendance is in the PA band).
+
+    The bands add up to the pupils counted, so they are suppressed as a set; and the last two
+    add up to the headline PA count, so if one of them is hidden while that count is shown,
+    the other is hidden too."""
+    counts = [0] * len(BANDS)
+    for fig in per_pupil.values():
+        if not fig.possible:
+            continue
+        absent = Fraction(fig.absent, fig.possible) * 100
+        if fig.severe:
+            counts[4] += 1
+        elif fig.persistent:
+            counts[3] += 1
+        elif absent <= 2:
+            counts[0] += 1
+        elif absent <= 5:
+            counts[1] += 1
+        else:
+            counts[2] += 1
+    cells = [Cell(n, n) for n in counts]
+    for cell, label in zip(cells, BANDS, strict=True):
+        cell.label = label
+    suppress_set(cells)
+    pa_shown = headline is None or not headline.pa.suppressed
+    if pa_shown and cells[3].suppressed != cells[4].suppressed:
+        for cell in cells[3:]:
+            cell.hide(SECONDARY)
+    return cells

@@ -1,0 +1,198 @@
+"""The governors' termly report: every figure of it, from the period, cohort, trend and benchmark
+selectors, with how the headline is calculated and (numbers only) the interventions recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from registers.models import AttendanceCode, Enrolment, Pupil, School
+from registers.selectors import pupils_on_roll
+
+from ..suppression import SECONDARY, Cell, suppress_cell, too_few
+from .benchmarks import benchmarks_for
+from .cohorts import Dimension, Group, band_distribution, cohorts, compulsory_age_q, headline_group, suppress_headline
+from .periods import Period, same_period_last_year
+from .trends import CodeUse, SessionPattern, Week, code_usage, day_patterns, weekly_trend
+
+
+def intervention_figures(school, date_from, date_to) -> dict | None:
+    """Numbers only, from the interventions app when it is installed and has its models;
+    None otherwise (the report then says the figures appear once cases are recorded). Each
+    count is a cell about that many families, so counts of 1–4 are suppressed."""
+    if not apps.is_installed("interventions"):
+        return None
+    try:
+        Case = apps.get_model("interventions", "Case")
+        PenaltyNotice = apps.get_model("interventions", "PenaltyNotice")
+        NoticeToImprove = apps.get_model("interventions", "NoticeToImprove")
+    except LookupError:
+        return None
+    span = (date_from, date_to)
+    try:
+        cases = Case.objects.filter(school=school)
+        figures = {"Cases opened": cases.filter(opened_on__range=span).count()}
+        by_stage = (
+            cases.filter(opened_on__range=span, stage__isnull=False).values("stage").annotate(n=Count("id")).order_by()
+        )
+        stages = {
+            stage.pk: str(stage)
+            for stage in Case._meta.get_field("stage").related_model.objects.filter(
+                pk__in=[r["stage"] for r in by_stage]
+            )
+        }
+        for row in by_stage:
+            figures[f"Cases opened at stage: {stages.get(row['stage'], row['stage'])}"] = row["n"]
+        figures["Cases closed"] = cases.filter(closed_on__range=span).count()
+        figures["Notices to improve issued"] = NoticeToImprove.objects.filter(
+            case__school=school, issued_on__range=span
+        ).count()
+        notices = PenaltyNotice.objects.filter(school=school)
+        figures["Penalty notices issued"] = notices.filter(issued_on__range=span).count()
+        figures["Penalty notices paid"] = notices.filter(paid_on__range=span).count()
+        figures["Penalty notices withdrawn (of those issued)"] = notices.filter(
+            issued_on__range=span, status="withdrawn"
+        ).count()
+    except Exception:  # the other app's schema is still moving; never break the report
+        return None
+    return {label: suppress_cell(Cell(n, n)) for label, n in figures.items()}
+
+
+@dataclass
+class Calculation:
+    """How a headline figure is worked out, so it can be reconciled with the DfE's figures."""
+
+    pupils: int
+    possible: int
+    absent: int
+    authorised: int
+    unauthorised: int
+    attended: int
+    persistent: int
+    severe: int
+    date_from: dt.date
+    date_to: dt.date
+    school_days: int
+    possible_codes: list[str]
+    not_possible_codes: list[str]
+    subsidiary_excluded: int
+    dfe_basis: Group | None = None
+    dfe_excluded: int = 0
+
+
+@dataclass
+class GovernorsReport:
+    school: School
+    period: Period
+    headline: Group
+    calculation: Calculation
+    dimensions: list[Dimension]
+    weeks: list[Week]
+    last_year: Period | None
+    last_year_headline: Group | None
+    last_year_weeks: list[Week]
+    weekdays: list[SessionPattern]
+    sessions: list[SessionPattern]
+    codes: dict[str, list[CodeUse]]
+    bands: list[Cell]
+    benchmarks: list
+    interventions: dict | None
+    generated: dt.datetime = field(default_factory=timezone.now)
+
+    @property
+    def year_groups(self) -> Dimension:
+        return self.dimensions[0]
+
+    @property
+    def suppressed_any(self) -> bool:
+        cells = [self.headline.row, self.headline.pa, self.headline.sa, *self.bands]
+        for d in self.dimensions:
+            for g in d.groups:
+                cells += [g.row, g.pa, g.sa]
+        for uses in self.codes.values():
+            cells += [u.cell for u in uses]
+        return any(c.suppressed for c in cells)
+
+
+def calculation_for(school, period: Period, headline: Group, per_pupil) -> Calculation:
+    codes = AttendanceCode.objects.filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=period.date_to),
+        Q(valid_to__isnull=True) | Q(valid_to__gte=period.date_from),
+    )
+    subsidiary = (
+        Enrolment.objects.filter(
+            pupil__school=school, registration=Enrolment.Registration.SUBSIDIARY, admission_date__lte=period.date_to
+        )
+        .filter(Q(leaving_date__isnull=True) | Q(leaving_date__gte=period.date_from))
+        .values("pupil")
+        .distinct()
+        .count()
+    )
+    dfe_ids = set(
+        Pupil.objects.filter(school=school)
+        .filter(compulsory_age_q(period.academic_year.start_date))
+        .values_list("id", flat=True)
+    )
+    dfe = Group.of("Pupils aged 5 to 15", per_pupil, dfe_ids)
+    suppress_headline(dfe)
+    excluded = headline.pupils - dfe.pupils
+    if too_few(excluded):
+        # The whole school minus the 5-to-15s would give away the few pupils outside that age.
+        dfe.row.hide(SECONDARY)
+        dfe.pa.hide(SECONDARY)
+        dfe.sa.hide(SECONDARY)
+    f = headline.figures
+    return Calculation(
+        pupils=headline.pupils,
+        possible=f.possible,
+        absent=f.absent,
+        authorised=f.authorised,
+        unauthorised=f.unauthorised,
+        attended=f.attended,
+        persistent=headline.persistent,
+        severe=headline.severe,
+        date_from=period.date_from,
+        date_to=period.date_to,
+        school_days=period.school_days,
+        possible_codes=sorted({c.code for c in codes if c.possible}),
+        not_possible_codes=sorted({c.code for c in codes if not c.possible}),
+        subsidiary_excluded=subsidiary,
+        dfe_basis=dfe,
+        dfe_excluded=excluded,
+    )
+
+
+def governors_report(school: School, period: Period) -> GovernorsReport:
+    d1, d2 = period.date_from, period.date_to
+    headline, per_pupil = headline_group(school, d1, d2)
+    roll = pupils_on_roll(school=school, date_from=d1, date_to=d2)
+    last = same_period_last_year(school, period)
+    last_headline, last_weeks = None, []
+    if last is not None:
+        last_headline, _ = headline_group(school, last.date_from, last.date_to)
+        if last_headline.pupils:
+            last_weeks = weekly_trend(school, last.date_from, last.date_to)
+        else:
+            last_headline = None
+    weekdays, sessions = day_patterns(school, d1, d2)
+    return GovernorsReport(
+        school=school,
+        period=period,
+        headline=headline,
+        calculation=calculation_for(school, period, headline, per_pupil),
+        dimensions=cohorts(school, d1, d2, per_pupil, roll),
+        weeks=weekly_trend(school, d1, d2),
+        last_year=last,
+        last_year_headline=last_headline,
+        last_year_weeks=last_weeks,
+        weekdays=weekdays,
+        sessions=sessions,
+        codes=code_usage(school, d1, d2),
+        bands=band_distribution(per_pupil, headline),
+        benchmarks=benchmarks_for(school),
+        interventions=intervention_figures(school, d1, d2),
+    )
