@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "interventions",
     "letters",
     "reports",
+    "api",
     "demo",  # above every other app: the demo school `make run` loads
 ]
 
@@ -198,23 +199,23 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Reasons for changes can be long ("Absence report #12 accepted: illness …"); keep them whole.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
-# The REST API (api/v1/): see attendance_site/api_urls.py and each app's api.py.
+# The REST API (api/v1/): the `api` package (api/urls.py; one module per resource).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "registers.api_auth.ApiTokenAuthentication",
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "registers.api_auth.TokenScope",
+        "api.permissions.TokenScope",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "registers.api_auth.TokenRateThrottle",
-        "registers.api_auth.SessionUserRateThrottle",
+        "api.throttling.TokenRateThrottle",
+        "api.throttling.SessionUserRateThrottle",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "registers.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -238,7 +239,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "registers.api.add_error_responses",
+        "api.errors.add_error_responses",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

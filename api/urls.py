@@ -8,22 +8,25 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from absences import api as absences_api
-from registers import api
+from . import absence_reports, groups, kiosk, marks, pupils, registers, schools, statistics
 
 router = SimpleRouter()
-router.register("schools", api.SchoolViewSet, basename="api-school")
-router.register("groups", api.GroupViewSet, basename="api-group")
-router.register("pupils", api.PupilViewSet, basename="api-pupil")
-router.register("marks", api.MarkViewSet, basename="api-mark")
-router.register("absence-reports", absences_api.AbsenceReportViewSet, basename="api-absence-report")
+router.register("schools", schools.SchoolViewSet, basename="api-school")
+router.register("groups", groups.GroupViewSet, basename="api-group")
+router.register("pupils", pupils.PupilViewSet, basename="api-pupil")
+router.register("marks", marks.MarkViewSet, basename="api-mark")
+router.register("absence-reports", absence_reports.AbsenceReportViewSet, basename="api-absence-report")
 
 v1 = [
     # Any segment reaches the view, so that a bad date or session is a JSON 404 like the rest of the API.
-    path("groups/<str:group_id>/registers/<str:date>/<str:session>/", api.RegisterView.as_view(), name="api-register"),
-    path("statistics/pupils/", api.PupilStatisticsView.as_view(), name="api-statistics-pupils"),
-    path("statistics/cohort/", api.CohortStatisticsView.as_view(), name="api-statistics-cohort"),
-    path("kiosk/late-arrivals/", api.LateSignInView.as_view(), name="api-kiosk-late"),
+    path(
+        "groups/<str:group_id>/registers/<str:date>/<str:session>/",
+        registers.RegisterView.as_view(),
+        name="api-register",
+    ),
+    path("statistics/pupils/", statistics.PupilStatisticsView.as_view(), name="api-statistics-pupils"),
+    path("statistics/cohort/", statistics.CohortStatisticsView.as_view(), name="api-statistics-cohort"),
+    path("kiosk/late-arrivals/", kiosk.LateSignInView.as_view(), name="api-kiosk-late"),
     *router.urls,
 ]
 

@@ -1,22 +1,23 @@
-"""API authentication and throttling: per-integration bearer tokens (`ApiToken`).
+"""Who is calling: per-integration bearer tokens (`registers.models.ApiToken`), and who a write is
+recorded as.
 
 A request with `Authorization: Bearer att_…` is made by the token's integration: `request.user`
 is an `Integration` (authenticated, no staff record, no Django user) and `request.auth` the
 token. Permissions go through the same django-rules predicates as the pages (see
-`registers.api_rules`); writes are recorded with the integration's name and position."""
+`api.permissions`); writes are recorded with the integration's name and position."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import rules
-from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework import authentication, exceptions
 
-from .models import ApiToken, hash_token
-from .services import Actor
+from registers.models import ApiToken, Mark, hash_token
+from registers.permissions import staff_of
+from registers.services import Actor
 
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
 
@@ -85,52 +86,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
-class TokenScope(permissions.BasePermission):
-    """A read token may only read."""
-
-    message = "This API token may only read; ask an administrator for a write token."
-
-    def has_permission(self, request, view):
-        token = token_of(request.user)
-        return token is None or request.method in permissions.SAFE_METHODS or token.can_write
-
-
-class TokenRateThrottle(throttling.SimpleRateThrottle):
-    """Per token: the token's own rate, or the default `token` rate from settings."""
-
-    scope = "token"
-
-    def __init__(self):  # the rate depends on the token, so it is chosen in allow_request
-        pass
-
-    def allow_request(self, request, view):
-        token = token_of(request.user)
-        if token is None:
-            return True
-        self.rate = token.throttle_rate or settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": token_of(request.user).pk}
-
-
-class SessionUserRateThrottle(throttling.UserRateThrottle):
-    """Signed-in users of the pages (session): per user."""
-
-    def __init__(self):
-        pass
-
-    def allow_request(self, request, view):
-        if token_of(request.user) is not None or not request.user.is_authenticated:
-            return True
-        self.rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-
 class ApiTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "registers.api_auth.ApiTokenAuthentication"
+    target_class = "api.authentication.ApiTokenAuthentication"
     name = "apiToken"
 
     def get_security_definition(self, auto_schema):
@@ -140,3 +97,24 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "description": "A per-integration API token created by an administrator "
             "(`manage.py create_api_token`), scoped to one school and to read or write.",
         }
+
+
+# --- who a write is recorded as ---------------------------------------------------------------
+
+
+def actor_for(user) -> Actor:
+    """The register's "who": a token's integration, or the member of staff signed in."""
+    token = token_of(user)
+    if token is not None:
+        return Actor(user=None, name=token.name, position=token.position)
+    return Actor.for_staff(user, staff_of(user))
+
+
+def office_source(user) -> str:
+    """The source of a mark written by someone other than the class teacher."""
+    return Mark.Source.API if token_of(user) is not None else Mark.Source.OFFICE
+
+
+def history_user(user):
+    """The Django user to record in history rows (none for a token)."""
+    return None if token_of(user) is not None or not user.is_authenticated else user

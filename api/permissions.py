@@ -3,15 +3,17 @@
 
 Object permissions are rules perms (`registers.api_*`); lists are narrowed by the
 `visible_*` querysets, which say the same thing as the predicates as a query, so an object
-outside them is a 404 and an object inside them that the principal may not act on is a 403."""
+outside them is a 404 and an object inside them that the principal may not act on is a 403.
+A read token may only read (`TokenScope`, on every view)."""
 
 from __future__ import annotations
 
 import rules
 from django.db.models import Q
+from rest_framework import exceptions, permissions
 
-from .models import Contact, Mark, Pupil, RegistrationGroup, School
-from .permissions import (
+from registers.models import Contact, Mark, Pupil, RegistrationGroup, School
+from registers.permissions import (
     AGGREGATE_ONLY,
     OFFICE_TEAM,
     is_aggregate_reader,
@@ -23,9 +25,7 @@ from .permissions import (
     teaches_pupil,
 )
 
-
-def token_of(user):
-    return getattr(user, "api_token", None)
+from .authentication import token_of
 
 
 @rules.predicate
@@ -81,6 +81,22 @@ rules.add_perm(
 )
 rules.add_perm("registers.api_view_aggregates", is_office_team | is_aggregate_reader | is_integration | is_superuser)
 rules.add_perm("registers.api_sign_in_late", is_office_team | is_writing_integration | is_superuser)
+
+
+def check(request, perm: str, obj, message: str):
+    """403 with `message` unless the caller holds `perm` on `obj`."""
+    if not request.user.has_perm(perm, obj):
+        raise exceptions.PermissionDenied(message)
+
+
+class TokenScope(permissions.BasePermission):
+    """A read token may only read."""
+
+    message = "This API token may only read; ask an administrator for a write token."
+
+    def has_permission(self, request, view):
+        token = token_of(request.user)
+        return token is None or request.method in permissions.SAFE_METHODS or token.can_write
 
 
 # --- the same rules as queries, for lists --------------------------------------------------

@@ -15,13 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from registers.api import ApiError, IdFilter, ListPagination
-from registers.api_auth import token_of
-from registers.api_rules import visible_pupils
-from registers.models import SESSION_CHOICES
-
-from .models import AbsenceReport
-from .services import (
+from absences.models import AbsenceReport
+from absences.services import (
     AbsenceError,
     ReportInput,
     accept_report,
@@ -30,6 +25,13 @@ from .services import (
     query_report,
     submit_absence_report,
 )
+from registers.models import SESSION_CHOICES
+
+from .authentication import token_of
+from .errors import ApiError
+from .filters import IdFilter
+from .pagination import ListPagination
+from .permissions import visible_pupils
 
 
 class AbsenceReportSerializer(serializers.ModelSerializer):
