@@ -25,8 +25,10 @@ test: $(STAMP)
 	@mkdir -p var
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# make bench                  every figure (PostgreSQL at 127.0.0.1:5432; about half an hour)
+# make bench ONLY=capacity    only the open-loop register capacity and the nginx/PgBouncer topology
 bench: $(STAMP)
-	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench $(if $(ONLY),--only $(ONLY)) $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
