@@ -30,6 +30,7 @@ from bench.capacity import (
     DB_NAME,
     ROOT,
     WEB_CPU,
+    boost,
     direct_database_url,
     free_port,
     redis_base,
@@ -168,6 +169,7 @@ class TopologyStack:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        boost(self.pgbouncer.pid)
         wait_for_port(self.pgbouncer_port, proc=self.pgbouncer)
         pooled_url = f"postgres://{user}@127.0.0.1:{self.pgbouncer_port}/{DB_NAME}"
         self.env = server_env(
@@ -219,6 +221,7 @@ class TopologyStack:
             [nginx, "-p", str(self.tmp), "-c", str(self.tmp / "nginx.conf"), "-g", "daemon off;"],
             start_new_session=True,
         )
+        boost(self.nginx.pid)
         wait_for_port(self.port, proc=self.nginx)
         self.answered = self.ping_celery()
         if len(self.answered) < self.celery_workers:
