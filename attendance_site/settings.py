@@ -95,7 +95,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Behind PgBouncer in transaction pooling (DB_POOLER=pgbouncer) a connection may be a
     # different server backend from one transaction to the next: no server-side cursors
     # (`.iterator()` would lose its cursor) and no prepared statements (Django's default with
