@@ -62,6 +62,13 @@ def rows(result: dict) -> list[Row]:
             pg_ms <= 3 * floor["postgres_cpu_ms"],
         )
     )
+    out.append(
+        Row(
+            "  CPU per register: the load generator (kept off the web core)",
+            f"at {_rate(reference['rate'])}/s",
+            f"{reference['cpu_ms_per_register']['generator']:.1f} ms on core {result['generator_and_postgres_cpu']}",
+        )
+    )
     out += topology_rows(result)
     return out
 
