@@ -27,6 +27,7 @@ test: $(STAMP)
 
 # make bench                  every figure (PostgreSQL at 127.0.0.1:5432; about half an hour)
 # make bench ONLY=capacity    only the open-loop register capacity and the nginx/PgBouncer topology
+#                             (apt-get install -y nginx pgbouncer for the topology step)
 bench: $(STAMP)
 	$(PY) -m bench $(if $(ONLY),--only $(ONLY)) $(BENCH_ARGS)
 
