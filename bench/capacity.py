@@ -19,7 +19,9 @@ Where the CPU goes: gunicorn is pinned to core 0 (`taskset`), the load generator
 bench's PostgreSQL backends to core 1 (other processes on the machine are not touched and
 are reported as "others"). CPU per register is the utime+stime delta (/proc/<pid>/stat) of
 the gunicorn master and workers, and of the PostgreSQL backends serving the bench database,
-over the step, divided by the registers taken. The floor is the hand-written SQL for the same
+over the step, divided by the registers taken. The machine is shared, so the measured
+processes run at a raised priority (BENCH_NICE, default -10, set on their sessions'
+autogroups too); what everything else used meanwhile is reported per step. The floor is the hand-written SQL for the same
 rows (bench.register_figures: one INSERT of the marks, one of their history, the register's
 UPDATE and history row), timed here with its client and backend CPU.
 
@@ -27,6 +29,10 @@ The topology step runs the same arrivals through a reverse proxy (nginx) in fron
 gunicorn masters, PgBouncer (transaction pooling) in front of PostgreSQL, the cache and
 sessions in Redis and two Celery workers on Redis, all started from generated configs in a
 temporary directory on free ports and stopped afterwards (bench.topology).
+
+The generator is a plain scheduler thread handing arrivals to a pool of threads (http.client,
+a new connection per request like a fresh browser), not Locust: it needs nothing beside the
+standard library, its ~2 ms of CPU per register is counted, and its dispatch lag is recorded.
 
 Run alone: `python -m bench.capacity [--rates 8,12,16] [--duration 15] [--no-topology]`."""
 
