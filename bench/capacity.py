@@ -21,9 +21,10 @@ are reported as "others"). CPU per register is the utime+stime delta (/proc/<pid
 the gunicorn master and workers, and of the PostgreSQL backends serving the bench database,
 over the step, divided by the registers taken. The machine is shared, so the measured
 processes run at a raised priority (BENCH_NICE, default -10, set on their sessions'
-autogroups too); what everything else used meanwhile is reported per step. The floor is the hand-written SQL for the same
-rows (bench.register_figures: one INSERT of the marks, one of their history, the register's
-UPDATE and history row), timed here with its client and backend CPU.
+autogroups too); what everything else used meanwhile is reported per step. The floor is
+the hand-written SQL for the same rows (bench.register_figures: one INSERT of the marks,
+one of their history, the register's UPDATE and history row), timed here with its client
+and backend CPU.
 
 The topology step runs the same arrivals through a reverse proxy (nginx) in front of two
 gunicorn masters, PgBouncer (transaction pooling) in front of PostgreSQL, the cache and
