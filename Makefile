@@ -25,8 +25,11 @@ test: $(STAMP)
 	@mkdir -p var
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# make bench                  every figure (PostgreSQL at 127.0.0.1:5432; about half an hour)
+# make bench ONLY=capacity    only the open-loop register capacity and the nginx/PgBouncer topology
+#                             (apt-get install -y nginx pgbouncer for the topology step)
 bench: $(STAMP)
-	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench $(if $(ONLY),--only $(ONLY)) $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

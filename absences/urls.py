@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import accounts, follow_up, leave_decisions, office_reports, parent_portal
+from .views import accounts, follow_up, leave_decisions, office_reports, office_today, parent_portal
 
 app_name = "absences"
 urlpatterns = [
@@ -46,4 +46,5 @@ urlpatterns = [
     path("office/follow-up/<int:pk>/", follow_up.office_pupil, name="office_pupil"),
     path("office/contacts/<int:pk>/invite/", accounts.office_invite, name="office_invite"),
     path("office/overdue-n/", follow_up.office_overdue, name="office_overdue"),
+    path("office/today/", office_today.office_today, name="office_today"),
 ]

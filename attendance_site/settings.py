@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "interventions",
     "letters",
     "reports",
+    "api",
     "demo",  # above every other app: the demo school `make run` loads
 ]
 
@@ -96,6 +97,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # Behind PgBouncer in transaction pooling (DB_POOLER=pgbouncer) a connection may be a
+    # different server backend from one transaction to the next: no server-side cursors
+    # (`.iterator()` would lose its cursor) and no prepared statements (Django's default with
+    # psycopg 3 already: prepare_threshold=None).
+    if env("DB_POOLER", default="") == "pgbouncer":
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -155,7 +162,30 @@ CELERY_BEAT_SCHEDULE = {
     "absences-retry-failed-emails": {"task": "absences.retry_failed_emails", "schedule": 600.0},
 }
 
-# Login lockout (django-axes): five failures lock the username from that address.
+# Shared state. With CACHE_URL=redis://host:6379/1 every process (gunicorn workers, several
+# web replicas, Celery workers) shares one cache: DRF throttles, the parent portal's rate
+# limits, sessions and anything cached. Without it (`make run`, the demo, the test suite)
+# the cache is in-process memory, which is right for a single process and nothing else.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default="attendance"))
+# Sessions: read from the shared cache, written through to the database (so a Redis restart
+# signs nobody out); plain database sessions when there is no shared cache.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if SHARED_CACHE else "django.contrib.sessions.backends.db"
+
+# Login lockout (django-axes): five failures lock the username from that address. The
+# failures are counted in the database by default (shared by every process, kept as a record
+# in the admin); AXES_HANDLER=axes.handlers.cache.AxesCacheHandler counts them in the shared
+# cache instead, and is refused without one (a per-process count would multiply the limit).
+AXES_HANDLER = env("AXES_HANDLER", default="axes.handlers.database.AxesDatabaseHandler")
+if AXES_HANDLER.endswith("AxesCacheHandler") and not SHARED_CACHE:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("AXES_HANDLER=AxesCacheHandler needs a shared cache: set CACHE_URL=redis://…")
+AXES_CACHE = "default"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -198,23 +228,23 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Reasons for changes can be long ("Absence report #12 accepted: illness …"); keep them whole.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
-# The REST API (api/v1/): see attendance_site/api_urls.py and each app's api.py.
+# The REST API (api/v1/): the `api` package (api/urls.py; one module per resource).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "registers.api_auth.ApiTokenAuthentication",
+        "api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "registers.api_auth.TokenScope",
+        "api.permissions.TokenScope",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "registers.api_auth.TokenRateThrottle",
-        "registers.api_auth.SessionUserRateThrottle",
+        "api.throttling.TokenRateThrottle",
+        "api.throttling.SessionUserRateThrottle",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "registers.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -238,7 +268,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "registers.api.add_error_responses",
+        "api.errors.add_error_responses",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

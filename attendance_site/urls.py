@@ -6,7 +6,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/", include("attendance_site.api_urls")),
+    path("api/", include("api.urls")),
     path("attendance-officer/", include("interventions.urls")),
     path("reports/", include("reports.urls")),
     path("letters/", include("letters.urls")),

@@ -9,7 +9,11 @@ people, and the ratio to the same-run floor keeps it meaningful on a noisy machi
 
 Modules: `databases` (create, cache, switch), `synthetic` (the synthetic schools; COPY path
 for benchmark data only), `register_figures` (taking a register), `statistics_figures`
-(statistics sweep and penalty threshold against hand-written SQL), `report` (the table)."""
+(statistics sweep and penalty threshold against hand-written SQL), `capacity` (registers per
+second per web core, open loop against gunicorn, CPU per register; `make bench ONLY=capacity`),
+`topology` (the same through nginx, two gunicorn masters, PgBouncer, Redis and two Celery
+workers, without Docker), `capacity_table` (its rows), `profile_register` (where a register's
+CPU goes), `report` (the table)."""
 
 DATA_VERSION = 1  # bump when `bench.synthetic` would build different data
 SEED = 1

@@ -95,9 +95,9 @@ def _dashboard_page(school, now, size, selector_seconds) -> Row:
 def run(pupils: int, meta: dict, log=print) -> list[Row]:
     from django.db.models import Max
 
-    from interventions.checks import run_checks
+    from interventions.evaluation import run_checks
     from interventions.models import Policy
-    from interventions.selectors import dashboard
+    from interventions.selectors.dashboard import dashboard
     from interventions.services import load_policy_preset
     from registers.models import School, SchoolDay
 

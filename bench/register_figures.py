@@ -294,10 +294,10 @@ def page_view_available() -> str | None:
         from django.template.loader import get_template
         from django.urls import reverse
 
-        from registers import register_views
+        from registers.register_views import register_page
 
-        if not hasattr(register_views, "register_page"):
-            return "registers/register_views.py has no register_page view yet"
+        if not hasattr(register_page, "register_page"):
+            return "registers/register_views/register_page.py has no register_page view yet"
         reverse("registers:register", args=[1])
         get_template("registers/register_page.html")
     except Exception as error:  # the page is being built by someone else
@@ -311,7 +311,7 @@ def page_rows(setting: Setting, runs: int, floor: list[float] | None, log=print)
     from django.test import Client
     from django.urls import reverse
 
-    from registers import register_views
+    from registers import timing
     from registers.models import Mark
 
     why = page_view_available()
@@ -333,13 +333,13 @@ def page_rows(setting: Setting, runs: int, floor: list[float] | None, log=print)
             data[f"was-{pupil_id}"] = "|"
 
         def get():
-            with mock.patch.object(register_views, "_now", return_value=now):
+            with mock.patch.object(timing, "now", return_value=now):
                 response = client.get(url)
             assert response.status_code == 200, response.status_code
             return response
 
         def post():
-            with mock.patch.object(register_views, "_now", return_value=now):
+            with mock.patch.object(timing, "now", return_value=now):
                 response = client.post(url, data)
             assert response.status_code == 302, (response.status_code, response.content[:500])
             return response

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from interventions.checks import run_checks
+from interventions.evaluation import run_checks
 from interventions.services import load_policy_preset
 from letters.services import install_starter_templates
 from registers.calendar import typical_english_calendar

@@ -5,7 +5,7 @@ from registers.models import Contact, Staff
 from registers.years import year_label
 
 from .models import LadderStage, LegalStep, NoticeToImprove, PenaltyNotice, TaskKind
-from .selectors import CHARACTERISTICS
+from .selectors.dashboard import CHARACTERISTICS
 
 ACTION_KINDS = [
     (k, label)

@@ -1,10 +1,10 @@
 """A school's attendance policy as data, and what the attendance officer does with it.
 
 Policy (audited, edited by the school): `Policy` → `LadderStage`, `Band`, `Rule`. A rule has a
-trigger, parameters (JSON, validated per trigger in `interventions.triggers`) and what it
+trigger, parameters (JSON, validated per trigger in `interventions.policy.triggers`) and what it
 proposes (a ladder stage, a letter template key, a task for a role, a monitoring period).
 
-Work: the checks (`interventions.checks`) turn rules into `Alert`s with their evidence; the
+Work: the checks (`interventions.evaluation`) turn rules into `Alert`s with their evidence; the
 officer accepts an alert (creating a `Case` step, an `Action` or a letter action) or dismisses
 it with a reason. Cases hold actions, monitoring periods, notices to improve, penalty notices
 and other legal steps. Nothing punitive happens automatically."""
@@ -149,7 +149,7 @@ class Rule(models.Model):
         return self.name
 
     def clean(self):
-        from .triggers import validate_parameters
+        from .policy.triggers import validate_parameters
 
         errors = validate_parameters(self.trigger, self.parameters or {}, policy=self.policy_id and self.policy)
         if self.task_kind and not self.task_role:

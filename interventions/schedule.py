@@ -2,7 +2,8 @@
 
 from celery.schedules import crontab
 
-AFTER_CLOSE_INTERVAL_MINUTES = 15  # keep in step with interventions.tasks
+# How often the beat runs `checks_after_registers_close` (minutes); the task looks back as far.
+AFTER_CLOSE_INTERVAL_MINUTES = 15
 
 BEAT_SCHEDULE = {
     "interventions-checks-after-registers-close": {

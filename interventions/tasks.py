@@ -9,11 +9,8 @@ from django.utils import timezone
 
 from registers.models import RegisterTime, School, SchoolDay
 
-from .checks import run_checks
-
-# How often the beat runs `checks_after_registers_close` (seconds); a register that closed
-# within the last interval has its school's checks run.
-AFTER_CLOSE_INTERVAL_MINUTES = 15
+from .evaluation.run import run_checks
+from .schedule import AFTER_CLOSE_INTERVAL_MINUTES  # a register that closed within it has its checks run
 
 
 @shared_task(name="interventions.run_checks_for_school")

@@ -9,6 +9,7 @@ from registers.models import Contact, Pupil, RegistrationGroup
 from registers.years import year_label
 
 from .models import Delivery, Letterhead, LetterTemplate
+from .services.letterhead import sniff_logo
 
 
 class DateInput(forms.DateInput):
@@ -245,8 +246,6 @@ class LetterheadForm(forms.ModelForm):
             return None
         if upload.size > 2 * 1024 * 1024:
             raise forms.ValidationError("The logo is larger than 2 MB; save a smaller image and try again.")
-        from .services import sniff_logo
-
         upload.seek(0)
         kind = sniff_logo(upload.read())
         upload.seek(0)

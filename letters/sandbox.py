@@ -7,10 +7,10 @@ Staff write letters in Django's template language, but through a dedicated `Engi
 - only the tags and filters in `TAGS` and `FILTERS` (none of them marks text safe or turns
   escaping off), and autoescaping always on;
 - every variable, wherever it appears (output, `if`, `for`, filter arguments), must be a merge
-  field of the catalogue (`letters.fields`) — checked when the template is saved, by walking the
+  field of the catalogue (`letters.fields.catalogue`) — checked when the template is saved, by walking the
   compiled node list, so a mistake is reported with its name and line;
 - at render time the data are plain dicts, tuples, strings, numbers and dates built by
-  `letters.fields` (never model instances), wrapped so that not even dict methods are reachable.
+  `letters.fields.data` (never model instances), wrapped so that not even dict methods are reachable.
   A variable that cannot be resolved raises instead of printing nothing."""
 
 from __future__ import annotations

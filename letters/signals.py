@@ -5,12 +5,12 @@ then stays in `pending_letters` for the office."""
 
 import logging
 
+from .tasks import produce_leave_letter
+
 log = logging.getLogger(__name__)
 
 
 def leave_decision_made(sender, leave_request, **kwargs):
-    from .tasks import produce_leave_letter
-
     try:
         produce_leave_letter.delay(leave_request.pk)
     except Exception:  # in-process (eager) runs raise here; the decision stands regardless

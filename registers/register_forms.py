@@ -37,11 +37,6 @@ class RegisterSubmission:
     rows: dict[int, SubmittedRow]
     action: str = "save"
     reason: str = ""
-    unknown_pupil_ids: list[int] = field(default_factory=list)
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.unknown_pupil_ids) or any(r.errors for r in self.rows.values())
 
 
 def _int(value: str) -> int | None:
@@ -61,21 +56,15 @@ def parse_was(value: str) -> tuple[str, int | None] | None:
         return code, None
 
 
-def parse_register_post(data, *, roll_ids: set[int], session: str) -> RegisterSubmission:
-    """Read the register form. Pupils not on the register's roll are collected, not dropped,
-    so the view can refuse the whole submission."""
+def parse_register_post(data, *, session: str) -> RegisterSubmission:
+    """Read the register form: one row per pupil named in it. Whether each pupil is on the
+    register's roll is the register rule's question (`registers.taking`), not the form's."""
     rows: dict[int, SubmittedRow] = {}
-    unknown: set[int] = set()
     for key in data:
         match = FIELD.match(key)
-        if not match:
-            continue
-        pupil_id = int(match.group(2))
-        if pupil_id not in roll_ids:
-            if match.group(1) in ("mark", "other") and (data.get(key) or "").strip():
-                unknown.add(pupil_id)
-            continue
-        rows.setdefault(pupil_id, SubmittedRow(pupil_id))
+        if match:
+            pupil_id = int(match.group(2))
+            rows.setdefault(pupil_id, SubmittedRow(pupil_id))
     for pupil_id, row in rows.items():
         other = normalise_code(data.get(f"other-{pupil_id}", ""), session)
         chosen = normalise_code(data.get(f"mark-{pupil_id}", ""), session)
@@ -100,7 +89,6 @@ def parse_register_post(data, *, roll_ids: set[int], session: str) -> RegisterSu
         rows=rows,
         action=data.get("action", "save"),
         reason=(data.get("reason") or "").strip()[:500],
-        unknown_pupil_ids=sorted(unknown),
     )
 
 

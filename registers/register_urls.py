@@ -1,18 +1,24 @@
 """Taking registers (teachers) and the office's live view of registers and today's attendance."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
-from . import register_views as views
+from .register_views import office, register_page, teacher_day
 
 app_name = "registers"
 
 urlpatterns = [
-    path("today/", views.today, name="today"),
-    path("registers/<int:pk>/", views.register_page, name="register"),
-    path("registers/<int:group_id>/<str:day>/<str:session>/", views.register_for, name="register_for"),
-    path("notifications/<int:pk>/dismiss/", views.dismiss_notification, name="dismiss_notification"),
-    path("office/missing-registers/", views.office_missing, name="office_missing"),
-    path("office/missing-registers/<int:pk>/remind/", views.office_remind, name="office_remind"),
-    path("office/today/", views.office_today, name="office_today"),
-    path("office/late-arrival/", views.office_late_arrival, name="office_late_arrival"),
+    path("today/", teacher_day.today, name="today"),
+    path("registers/<int:pk>/", register_page.register_page, name="register"),
+    path("registers/<int:group_id>/<str:day>/<str:session>/", register_page.register_for, name="register_for"),
+    path("notifications/<int:pk>/dismiss/", teacher_day.dismiss_notification, name="dismiss_notification"),
+    path("office/missing-registers/", office.office_missing, name="office_missing"),
+    path("office/missing-registers/<int:pk>/remind/", office.office_remind, name="office_remind"),
+    # Today's attendance is absences' page now (it joins the register with parents' reports);
+    # the old address still leads there.
+    path(
+        "office/today/",
+        RedirectView.as_view(pattern_name="absences:office_today", query_string=True),
+    ),
+    path("office/late-arrival/", office.office_late_arrival, name="office_late_arrival"),
 ]

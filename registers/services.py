@@ -93,6 +93,13 @@ class Actor:
             position = staff.get_position_display() if staff else ("Administrator" if user.is_superuser else "User")
         return cls(user=user, name=name, position=position)
 
+    @classmethod
+    def for_staff(cls, user, staff) -> Actor:
+        """The user as their staff record (already at hand, so no query) names them."""
+        if staff is not None:
+            return cls(user=user, name=staff.display_name, position=staff.get_position_display())
+        return cls.for_user(user)
+
 
 @dataclass
 class WriteResult:
@@ -374,6 +381,34 @@ def mark_register_taken(*, register: Register, actor: Actor, now=None, on_behalf
         )
         register.save()
     return register
+
+
+def open_registers(*, school, wanted, user=None) -> dict[tuple, Register]:
+    """The registers for (group, date, session) triples, by (group id, date, session), creating
+    ("opening") those that do not exist yet — registers are created lazily, on first use. `user`
+    is recorded in the register's history when it is a person (not an API token)."""
+    if not wanted:
+        return {}
+    dates = {d for _, d, _ in wanted}
+    found = {
+        (r.group_id, r.date, r.session): r
+        for r in Register.objects.filter(school=school, date__in=dates, group_id__in={g.pk for g, _, _ in wanted})
+    }
+    person = user if user is not None and getattr(user, "pk", None) is not None and user.is_authenticated else None
+    for group, day, session in wanted:
+        key = (group.pk, day, session)
+        if key in found:
+            continue
+        register = Register(school=school, group=group, date=day, session=session)
+        register._history_user = person
+        register._change_reason = "register opened"
+        try:
+            with transaction.atomic():
+                register.save()
+        except IntegrityError:  # opened by someone else at the same moment
+            register = Register.objects.get(group=group, date=day, session=session)
+        found[key] = register
+    return found
 
 
 def take_register_if_complete(

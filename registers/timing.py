@@ -46,6 +46,12 @@ class State(StrEnum):
         }[self.value]
 
 
+def now() -> dt.datetime:
+    """The server's clock: the one moment every page and API call judges a register by (and the
+    one place a benchmark sets it)."""
+    return timezone.now()
+
+
 def present_symbol(session: str) -> str:
     return "/" if session == AM else "\\"
 

@@ -84,7 +84,7 @@ def office_home(request, staff):
     links = [
         (label, url)
         for label, url in [
-            ("Today's attendance", url_or_none("registers:office_today")),
+            ("Today's attendance", url_or_none("absences:office_today")),
             ("Missing registers", url_or_none("registers:office_missing")),
             ("Late arrivals", url_or_none("registers:office_late_arrival")),
             ("Take a register", url_or_none("registers:today")),

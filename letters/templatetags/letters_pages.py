@@ -4,7 +4,6 @@ panel reads its own data, so the including view needs no change."""
 from django import template
 
 from .. import selectors
-from ..models import Letter
 
 register = template.Library()
 
@@ -23,9 +22,7 @@ def case_letters(context, case):
     allowed = _allowed(user, case.school)
     if not allowed["can_view"]:
         return {"visible": False}
-    letters = list(
-        Letter.objects.filter(pupil_id=case.pupil_id).select_related("template").order_by("-produced_at", "-pk")[:20]
-    )
+    letters = list(selectors.letters_for_pupil(case.pupil_id)[:20])
     pending = selectors.pending_letters(case.school, case=case) if allowed["can_produce"] else []
     return {"visible": True, "letters": letters, "pending": pending, **allowed}
 

@@ -3,6 +3,8 @@
 import datetime as dt
 import uuid
 
+from django.urls import reverse
+
 from absences.services import ReportInput, submit_absence_report
 from tests.factories import write
 
@@ -20,7 +22,7 @@ def test_reported_absence_leaves_the_first_day_call_list(school, family, other_f
         submission_key=uuid.uuid4(),
     )
     client.force_login(office.user)
-    response = client.get("/office/today/", {"date": MONDAY.isoformat(), "session": "AM"})
+    response = client.get(reverse("absences:office_today"), {"date": MONDAY.isoformat(), "session": "AM"})
     assert response.status_code == 200
     unreported = {m.pupil_id for m in response.context["no_report"]}
     assert unreported == {cy.pk}  # Ada's parent has reported; Cy's has not

@@ -4,7 +4,7 @@ starts a 4-week monitoring period; screenshots at desktop and phone sizes."""
 import pytest
 from django.utils import timezone
 
-from interventions.checks import run_checks
+from interventions.evaluation.run import run_checks
 from interventions.models import Action, Case, MonitoringPeriod
 from interventions.services import load_policy_preset
 from registers.models import SchoolDay, Staff

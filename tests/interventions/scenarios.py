@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from interventions.checks import Context
+from interventions.evaluation.context import Context
 from interventions.models import Band, Case, MonitoringPeriod, Rule
-from interventions.triggers import with_defaults
+from interventions.policy.triggers import with_defaults
 from registers.models import SchoolDay
 from registers.services import MarkEntry, record_marks
 from tests.factories import SYSTEM, PupilFactory

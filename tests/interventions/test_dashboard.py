@@ -10,9 +10,10 @@ import time_machine
 from django.urls import reverse
 
 from interventions import services
-from interventions.checks import SNAPSHOT_KEEP_DAYS, run_checks
+from interventions.evaluation.run import run_checks
+from interventions.evaluation.snapshot import SNAPSHOT_KEEP_DAYS
 from interventions.models import Alert, CheckRun, PupilSnapshot
-from interventions.selectors import ALERTS_PER_RULE, Filters, dashboard
+from interventions.selectors.dashboard import ALERTS_PER_RULE, Filters, dashboard
 from registers.models import SchoolDay
 from registers.selectors import AttendanceFigures, penalty_threshold, pupil_figures
 from tests.factories import PupilFactory, write

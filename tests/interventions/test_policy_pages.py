@@ -13,14 +13,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from interventions import policy_services
 from interventions.models import Alert, Band, LadderStage, Policy, Rule
-from interventions.policy_forms import ParameterForm
-from interventions.policy_selectors import band_views, policy_history, sentence
-from interventions.policy_services import band_set_errors
-from interventions.presets import PRESETS
-from interventions.services import load_policy_preset
-from interventions.triggers import SCHEMAS, with_defaults
+from interventions.policy import services as policy_services
+from interventions.policy.forms import ParameterForm
+from interventions.policy.history import policy_history
+from interventions.policy.presets import PRESETS
+from interventions.policy.selectors import band_views, sentence
+from interventions.policy.services import band_set_errors, load_policy_preset
+from interventions.policy.triggers import SCHEMAS, with_defaults
 from registers.models import SchoolDay
 from tests.factories import PupilFactory, StaffFactory, UserFactory, make_school, write
 
@@ -132,6 +132,22 @@ def test_policy_page_reads_as_plain_english(client_for, officer, policy_c):
     # no inline styles or scripts (strict CSP)
     assert "style=" not in html and "<style" not in html and "<script>" not in html
     assert "Version 1" in html
+
+
+def test_the_policy_page_names_the_letters_the_school_has(client_for, officer, policy_b, school):
+    """Letters tells interventions which templates a school has (interventions.policy.letter_templates,
+    filled in by LettersConfig.ready()): a rule's letter is named by its title, or flagged as missing."""
+    from letters.models import LetterTemplate
+    from letters.services import install_starter_templates
+
+    key = policy_b.rules.exclude(letter_template="").values_list("letter_template", flat=True).first()
+    missing = f"The school has no letter template called “{key}” yet."
+    assert missing in client_for(officer).get(url("policy-page")).content.decode()
+    install_starter_templates(school=school)
+    title = LetterTemplate.objects.get(school=school, key=key).title
+    page = client_for(officer).get(url("policy-page")).content.decode()
+    assert missing not in page
+    assert f"letter &#x27;{key}&#x27; ({title})" in page
 
 
 def test_sentence_for_the_example_in_the_brief(school):

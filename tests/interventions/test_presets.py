@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from interventions.checks import run_checks
+from interventions.evaluation.run import run_checks
 from interventions.models import Alert, Policy, Rule
-from interventions.presets import PRESETS
+from interventions.policy.presets import PRESETS
 from interventions.services import load_policy_preset
 from tests.factories import PupilFactory, write
 

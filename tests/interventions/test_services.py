@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from interventions import services
-from interventions.checks import run_checks
+from interventions.evaluation.run import run_checks
 from interventions.models import Action, Alert, Case, CaseStep, MonitoringPeriod, PenaltyNotice
 from interventions.services import PenaltyNoticeRefused
 from registers.models import Contact, Mark, SchoolDay

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from interventions import services
-from interventions.checks import run_checks
+from interventions.evaluation.run import run_checks
 from interventions.models import Action, Alert, Case, MonitoringPeriod
 from registers.models import SchoolDay
 from tests.factories import PupilFactory, StaffFactory, write

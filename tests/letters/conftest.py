@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
-from letters.services import install_starter_templates, save_letterhead
+from letters.services.letterhead import save_letterhead
+from letters.services.templates import install_starter_templates
 from registers.models import Contact, SchoolDay
 from tests.factories import PupilFactory, StaffFactory, write
 

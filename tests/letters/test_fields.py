@@ -10,15 +10,19 @@ from django.test.utils import CaptureQueriesContext
 from absences.models import LeaveRequest
 from interventions.models import Case, LadderStage, Policy
 from interventions.services import issue_notice_to_improve, load_policy_preset, open_case, set_stage
-from letters import fields
-from letters.fields import build_letters, halves, hydrate, learning_lost, pronouns, salutation
+from letters.fields.addressees import salutation
+from letters.fields.catalogue import CATALOGUE
+from letters.fields.data import OptionError, build_letters
+from letters.fields.formatting import date_value, halves, learning_lost, pronouns, to_plain
+from letters.fields.sample import sample_data
+from letters.fields.stored import hydrate, value_at
 from registers.calendar import academic_year_for
 from registers.selectors import penalty_threshold, pupil_figures
 from tests.factories import PupilFactory, write
 from tests.letters.conftest import ON, add_contact, present_every_day, school_days
 
 D = dt.date
-ALL = {f.name for f in fields.CATALOGUE}
+ALL = {f.name for f in CATALOGUE}
 
 
 # --- rules on their own -------------------------------------------------------------------
@@ -97,7 +101,7 @@ def test_salutation(db):
 
 
 def test_dates_survive_storage_and_come_back_as_dates():
-    stored = fields.to_plain({"letter": {"date": fields.date_value(ON)}, "x": [fields.date_value(ON, "D j M")]})
+    stored = to_plain({"letter": {"date": date_value(ON)}, "x": [date_value(ON, "D j M")]})
     assert stored == {
         "letter": {"date": {"$date": "2026-11-23", "fmt": "j F Y"}},
         "x": [{"$date": "2026-11-23", "fmt": "D j M"}],
@@ -148,10 +152,10 @@ def test_figures_are_the_selectors_figures_for_year_term_and_since(pupil, letter
 
 
 def test_the_since_date_is_needed_and_must_not_be_after_the_letter(pupil, letters_school):
-    with pytest.raises(fields.OptionError) as caught:
+    with pytest.raises(OptionError) as caught:
         build_letters(school=letters_school, pupils=[pupil], on=ON, fields={"attendance.since.percent"})
     assert caught.value.option == "since"
-    with pytest.raises(fields.OptionError):
+    with pytest.raises(OptionError):
         build_letters(
             school=letters_school,
             pupils=[pupil],
@@ -293,7 +297,7 @@ def test_improvement_period_from_the_options_when_there_is_no_notice(pupil, lett
         school=letters_school, pupils=[pupil], on=ON, fields={"improvement.ends"}, options={"improvement_weeks": "3"}
     )
     assert item.data["improvement"]["ends"]["$date"] == "2026-12-14"
-    with pytest.raises(fields.OptionError):
+    with pytest.raises(OptionError):
         build_letters(
             school=letters_school, pupils=[pupil], on=ON, fields={"improvement.ends"}, options={"improvement_weeks": 8}
         )
@@ -340,7 +344,7 @@ def test_leave_fields_come_from_the_absences_context(pupil, letters_school, offi
 
 
 def test_sample_data_covers_every_field(letters_school):
-    values = hydrate(fields.to_plain(fields.sample_data(letters_school, ON)), logo_src=None)
-    for f in fields.CATALOGUE:
+    values = hydrate(to_plain(sample_data(letters_school, ON)), logo_src=None)
+    for f in CATALOGUE:
         if f.required and f.kind not in ("html",):
-            assert fields.value_at(values, f.name) not in (None, ""), f.name
+            assert value_at(values, f.name) not in (None, ""), f.name

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 
 from letters.models import Batch, Letterhead, LetterTemplate
-from letters.services import save_letterhead, save_template
+from letters.services.letterhead import save_letterhead
+from letters.services.templates import save_template
 from registers.audit_triggers import history_tables
 
 ON = dt.date(2026, 11, 23)
@@ -46,7 +47,7 @@ def test_letterhead_edits_are_audited_and_validated(letters_school):
     before = head.history.count()
     save_letterhead(school=letters_school, user=None, accent_colour="#006400", font="Liberation Serif")
     assert head.history.count() == before + 1
-    from letters.services import LetterError
+    from letters.errors import LetterError
 
     with pytest.raises(LetterError) as caught:
         save_letterhead(school=letters_school, user=None, accent_colour="red; background:url(x)")

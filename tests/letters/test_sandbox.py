@@ -5,8 +5,10 @@ import pytest
 from django.template import Context, Template
 
 from letters import sandbox
-from letters.fields import sandbox_catalogue
-from letters.services import LetterError, compile_text, save_template
+from letters.errors import LetterError
+from letters.fields.catalogue import sandbox_catalogue
+from letters.rendering import compile_text
+from letters.services.templates import save_template
 
 CATALOGUE = sandbox_catalogue()
 

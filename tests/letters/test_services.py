@@ -18,20 +18,15 @@ from absences.models import LeaveRequest
 from absences.services import grant_leave, refuse_leave
 from interventions.models import Action, Alert, CaseStep
 from interventions.services import accept_alert, load_policy_preset
-from letters import services
+from letters import pdf
+from letters.errors import LetterError
 from letters.models import Letter, Letterhead, LetterTemplate
+from letters.rendering import anchor_for, draft_pdf, letter_pdf_bytes, preview_html, render_letter_again
 from letters.selectors import letter_data_rows, pending_letters
-from letters.services import (
-    LetterError,
-    draft_pdf,
-    email_letter,
-    letter_pdf_bytes,
-    preview_html,
-    produce_letter,
-    render_letter_again,
-    save_letterhead,
-    save_template,
-)
+from letters.services.delivery import email_letter
+from letters.services.letterhead import save_letterhead
+from letters.services.one_letter import produce_leave_decision_letter, produce_letter
+from letters.services.templates import save_template
 from registers.models import Staff
 from tests.factories import PupilFactory, StaffFactory, write
 from tests.letters.conftest import ON, add_contact, present_every_day, school_days
@@ -191,9 +186,9 @@ def test_regenerating_gives_the_same_letter_even_after_the_template_and_data_cha
     save_letterhead(school=letters_school, user=None, signatory_name="Mr New Head")
     letter.refresh_from_db()
     assert render_letter_again(letter, document=False) == letter.html  # byte for byte
-    again = services.pdf.lay_out(
-        services.pdf.document_html([render_letter_again(letter, document=False)], title="x", font="DejaVu Sans"),
-        [services._anchor(letter.pupil_id, letter.household)],
+    again = pdf.lay_out(
+        pdf.document_html([render_letter_again(letter, document=False)], title="x", font="DejaVu Sans"),
+        [anchor_for(letter.pupil_id, letter.household)],
     ).write()
     assert pdf_text(again) == original_pdf_text
     browser = render_letter_again(letter)
@@ -351,7 +346,7 @@ def test_letterhead_defaults_come_from_the_school_and_its_headteacher(school):
 @pytest.fixture
 def accepted_alert(letters_school, officer):
     """Preset B: more than 3 days' absence proposes the medical evidence letter."""
-    from interventions.checks import run_checks
+    from interventions.evaluation import run_checks
 
     load_policy_preset(school=letters_school, preset="B")
     pupil = PupilFactory(school=letters_school, legal_forename="Ola", legal_surname="Ade")
@@ -420,7 +415,7 @@ def test_a_leave_decision_produces_its_letter_once(pupil, letters_school, head, 
     assert letter.template.key == "leave_refused" and letter.produced_by == head.user
     assert "not able to grant" in letter.html and "Holidays are not exceptional circumstances." in letter.html
     # asking again (a redelivered task) gives the same letter, never a second
-    assert services.produce_leave_decision_letter(leave_request=request) == letter
+    assert produce_leave_decision_letter(leave_request=request) == letter
     assert Letter.objects.filter(leave_request=request).count() == 1
     assert pending_letters(letters_school) == []
 

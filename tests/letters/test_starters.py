@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from interventions.presets import PRESETS
+from interventions.policy.presets import PRESETS
 from letters.models import LetterTemplate
-from letters.services import compile_text, install_starter_templates, preview_html, save_template
+from letters.rendering import compile_text, preview_html
+from letters.services.templates import install_starter_templates, save_template
 from letters.starters import parse, starter, starters
 
 ISSUE_KEYS = {

@@ -13,9 +13,12 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from interventions.models import Action
-from letters import pdf, services
+from letters import pdf
+from letters.errors import LetterError
 from letters.models import Batch, Letter, LetterTemplate
-from letters.services import LetterError, letter_pdf_bytes, start_batch
+from letters.rendering import letter_pdf_bytes
+from letters.services import batches
+from letters.services.batches import start_batch
 from letters.tasks import render_batch
 from tests.factories import PupilFactory, make_school
 from tests.letters.conftest import ON, add_contact, present_every_day
@@ -135,14 +138,14 @@ def test_a_batch_another_worker_is_running_is_left_to_it(pupils, letters_school,
 
 def test_progress_is_written_as_the_letters_are_prepared(pupils, letters_school, officer, monkeypatch):
     seen = []
-    real = services._progress
+    real = batches._progress
 
     def spy(batch, **values):
         real(batch, **values)
         fresh = Batch.objects.get(pk=batch.pk)
         seen.append((fresh.phase, fresh.done, fresh.failed, fresh.progress_percent))
 
-    monkeypatch.setattr(services, "_progress", spy)
+    monkeypatch.setattr(batches, "_progress", spy)
     start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
     assert ("preparing", 2, 1, 50) in seen
     assert [s[0] for s in seen][-2:] == ["laying_out", "saving"]

@@ -6,7 +6,8 @@ import time
 import pytest
 
 from letters.models import Batch, Letter, LetterTemplate
-from letters.services import install_starter_templates, save_letterhead
+from letters.services.letterhead import save_letterhead
+from letters.services.templates import install_starter_templates
 from letters.tasks import render_batch
 from tests.celery_worker import needs_real_worker, wait_for
 from tests.factories import PupilFactory, StaffFactory, make_school

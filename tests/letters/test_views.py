@@ -16,8 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from interventions import services as iv
-from letters import services
 from letters.models import Batch, Letter, Letterhead, LetterTemplate
+from letters.rendering import letter_pdf_bytes, preview_html
+from letters.services.batches import start_batch
+from letters.services.letterhead import save_letterhead
+from letters.services.one_letter import produce_letter
+from letters.services.templates import install_starter_templates, save_template
 from registers.models import Contact, SchoolDay, Staff
 from tests.factories import PupilFactory, StaffFactory, UserFactory, make_school, write
 
@@ -48,10 +52,8 @@ def officer_client(client, officer):
 
 @pytest.fixture
 def library(school):
-    services.install_starter_templates(school=school)
-    services.save_letterhead(
-        school=school, user=None, signatory_name="Mr James Brown", signatory_position="Headteacher"
-    )
+    install_starter_templates(school=school)
+    save_letterhead(school=school, user=None, signatory_name="Mr James Brown", signatory_position="Headteacher")
     return {t.key: t for t in LetterTemplate.objects.filter(school=school)}
 
 
@@ -119,8 +121,8 @@ def records(school, officer, library):
     ben = family(school)
     amy = family(school, forename="Amy", surname="Adams")
     template = library["concern"]
-    letter = services.produce_letter(template=template, pupil=ben, user=officer.user, on=D(2026, 11, 23))
-    batch = services.start_batch(template=template, pupils=[ben, amy], user=officer.user, on=D(2026, 11, 23))
+    letter = produce_letter(template=template, pupil=ben, user=officer.user, on=D(2026, 11, 23))
+    batch = start_batch(template=template, pupils=[ben, amy], user=officer.user, on=D(2026, 11, 23))
     batch.refresh_from_db()
     return template, letter, batch
 
@@ -209,10 +211,10 @@ def test_library_and_records_list_take_the_same_queries_however_many(
     counts = {}
     for n in (1, 5):
         for pupil in pupils[:n]:
-            services.produce_letter(template=library["concern"], pupil=pupil, user=officer.user, on=D(2026, 11, 23))
+            produce_letter(template=library["concern"], pupil=pupil, user=officer.user, on=D(2026, 11, 23))
         for key in list(library)[: 3 * n]:
             t = library[key]
-            services.save_template(
+            save_template(
                 school=school,
                 user=officer.user,
                 key=t.key,
@@ -403,7 +405,7 @@ def test_produce_one_letter_records_it_and_the_pdf_downloads(officer_client, sch
     pdf = officer_client.get(reverse("letters:letter-pdf", args=[letter.pk]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and "attachment" in pdf["Content-Disposition"]
-    assert pdf.content == services.letter_pdf_bytes(letter)
+    assert pdf.content == letter_pdf_bytes(letter)
     again = officer_client.get(reverse("letters:letter-view", args=[letter.pk]))
     assert again.status_code == 200 and "Ben" in again.content.decode()
     assert "script-src 'none'" in again["Content-Security-Policy"]
@@ -411,7 +413,7 @@ def test_produce_one_letter_records_it_and_the_pdf_downloads(officer_client, sch
 
 def test_email_a_letter_from_its_record(officer_client, school, officer, library):
     ben = family(school)
-    letter = services.produce_letter(template=library["concern"], pupil=ben, user=officer.user, on=D(2026, 11, 23))
+    letter = produce_letter(template=library["concern"], pupil=ben, user=officer.user, on=D(2026, 11, 23))
     response = officer_client.post(reverse("letters:letter-email", args=[letter.pk]))
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["mum@example.org"]
@@ -454,7 +456,7 @@ def test_every_letter_asks_who_signs_it(officer_client, school, library):
     template = library["congratulations"]
     page = officer_client.get(url, {"pupil": ben.pk, "template": template.pk}).content.decode()
     assert 'value="Mr James Brown"' in page and "Their position" in page
-    services.save_letterhead(school=school, user=None, signatory_name="", signatory_position="")
+    save_letterhead(school=school, user=None, signatory_name="", signatory_position="")
     post = {
         "template": template.pk,
         "shown": ben.pk,
@@ -646,8 +648,8 @@ def test_a_running_batch_refreshes_itself_and_lists_the_letters_that_failed(offi
 
 def test_records_list_filters(officer_client, school, officer, library):
     ben, amy = family(school), family(school, forename="Amy", surname="Adams")
-    services.produce_letter(template=library["concern"], pupil=ben, user=officer.user, on=D(2026, 11, 23))
-    services.produce_letter(template=library["congratulations"], pupil=amy, user=officer.user, on=D(2026, 11, 23))
+    produce_letter(template=library["concern"], pupil=ben, user=officer.user, on=D(2026, 11, 23))
+    produce_letter(template=library["congratulations"], pupil=amy, user=officer.user, on=D(2026, 11, 23))
     url = reverse("letters:letters")
 
     def names(**params):
@@ -705,7 +707,7 @@ def test_the_letterhead_takes_a_real_image_and_refuses_anything_else(officer_cli
     assert logo["Content-Type"] == "image/png" and "sandbox" in logo["Content-Security-Policy"]
     assert b"".join(logo.streaming_content) == PNG
     # the next letter carries it
-    assert "Mr J. Brown" in services.preview_html(school=school, subject="Hello", body="<p>Hi</p>")
+    assert "Mr J. Brown" in preview_html(school=school, subject="Hello", body="<p>Hi</p>")
 
 
 def test_an_svg_logo_is_accepted_by_its_content(officer_client, school):

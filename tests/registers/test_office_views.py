@@ -87,8 +87,8 @@ def test_reminder_in_app_and_by_email(school, oclient, teacher):
 def test_teachers_cannot_use_office_pages(school, client, teacher):
     login(client, "teacher")
     with clock(9, 5):
-        for name in ("office_missing", "office_today", "office_late_arrival"):
-            assert client.get(reverse(f"registers:{name}")).status_code == 403
+        for name in ("registers:office_missing", "absences:office_today", "registers:office_late_arrival"):
+            assert client.get(reverse(name)).status_code == 403
         register = register_for(school, year3(school))
         assert client.post(reverse("registers:office_remind", args=[register.pk])).status_code == 403
 
@@ -100,7 +100,7 @@ def test_todays_attendance_counts_n_and_absences_without_report(school, oclient,
     for pupil, code in marks.items():
         write(school, pupil, {(MONDAY, "AM"): code})
     with clock(10, 0):
-        response = oclient.get(reverse("registers:office_today"))
+        response = oclient.get(reverse("absences:office_today"))
     ctx = response.context
     assert ctx["session"] == "AM"
     by_group = {g["group__name"]: g for g in ctx["groups"]}
@@ -110,6 +110,11 @@ def test_todays_attendance_counts_n_and_absences_without_report(school, oclient,
     assert [m.pupil for m in ctx["n_pupils"]] == [y3[2]]
     assert {m.pupil for m in ctx["no_report"]} == {y3[2], y4[0]}  # N and O; not I (illness reported)
     assert ctx["totals"]["on_roll"] == 6
+
+
+def test_the_old_address_of_todays_attendance_still_leads_there(oclient):
+    response = oclient.get("/office/today/?session=PM")
+    assert response.status_code == 302 and response["Location"] == reverse("absences:office_today") + "?session=PM"
 
 
 def test_late_arrival_signed_in_after_close_becomes_u(school, oclient, teacher):

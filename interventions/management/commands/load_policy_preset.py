@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from interventions.presets import PRESETS
-from interventions.services import load_policy_preset
+from interventions.policy.presets import PRESETS
+from interventions.policy.services import load_policy_preset
 from registers.models import School
 
 

@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from interventions.checks import run_checks
+from interventions.evaluation.run import run_checks
 from registers.models import School
 
 

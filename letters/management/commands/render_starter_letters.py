@@ -32,8 +32,10 @@ class Command(BaseCommand):
         parser.add_argument("--on", help="the letters' date (default today)")
 
     def handle(self, *args, **options):
+        from letters.errors import LetterError
         from letters.models import LetterTemplate
-        from letters.services import LetterError, draft_pdf, install_starter_templates
+        from letters.rendering import draft_pdf
+        from letters.services.templates import install_starter_templates
 
         school = School.objects.filter(urn=options["school"]).first()
         if school is None:

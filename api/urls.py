@@ -1,0 +1,38 @@
+"""The REST API: /api/v1/ resources, the OpenAPI schema at /api/schema/ and docs at /api/docs/.
+
+The schema is committed as attendance_site/openapi.yaml; tests/api/test_schema.py fails when it
+drifts from the code (regenerate with
+`manage.py spectacular --validate --fail-on-warn --file attendance_site/openapi.yaml`)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from . import absence_reports, groups, kiosk, marks, pupils, registers, schools, statistics
+
+router = SimpleRouter()
+router.register("schools", schools.SchoolViewSet, basename="api-school")
+router.register("groups", groups.GroupViewSet, basename="api-group")
+router.register("pupils", pupils.PupilViewSet, basename="api-pupil")
+router.register("marks", marks.MarkViewSet, basename="api-mark")
+router.register("absence-reports", absence_reports.AbsenceReportViewSet, basename="api-absence-report")
+
+v1 = [
+    # Any segment reaches the view, so that a bad date or session is a JSON 404 like the rest of the API.
+    path(
+        "groups/<str:group_id>/registers/<str:date>/<str:session>/",
+        registers.RegisterView.as_view(),
+        name="api-register",
+    ),
+    path("statistics/pupils/", statistics.PupilStatisticsView.as_view(), name="api-statistics-pupils"),
+    path("statistics/cohort/", statistics.CohortStatisticsView.as_view(), name="api-statistics-cohort"),
+    path("kiosk/late-arrivals/", kiosk.LateSignInView.as_view(), name="api-kiosk-late"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Swagger UI from drf-spectacular-sidecar (no CDN), its start-up script served separately (strict CSP).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,256 @@
+"""Reads behind the register pages, the office's live views and the register API: a register with
+its times, its roll with this session's marks, recent marks, the day's sessions and counts.
+
+Each is a constant number of queries whatever the size of the group (the register page's
+budget is in tests/registers/test_register_views.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from . import timing
+from .models import (
+    AM,
+    PM,
+    AttendanceCode,
+    Enrolment,
+    Mark,
+    Pupil,
+    Register,
+    RegisterTime,
+    RegistrationGroup,
+    SchoolDay,
+    Staff,
+)
+
+CAT = AttendanceCode.Category
+STRIP_SESSIONS = 10
+UNEXPLAINED_CODES = ("N", "O", "G", "U")
+
+
+@dataclass(frozen=True)
+class Times:
+    """A register's opening, late and closing times (what `registers.timing` reads)."""
+
+    opens: dt.time
+    late_after: dt.time
+    closes: dt.time
+
+
+def _on_roll(day: dt.date):
+    """Enrolments covering `day`, for the pupil of the outer query."""
+    return Enrolment.objects.filter(pupil_id=OuterRef("pk"), admission_date__lte=day).filter(
+        Q(leaving_date__isnull=True) | Q(leaving_date__gte=day)
+    )
+
+
+# --- a register and its times -----------------------------------------------------------------
+
+
+def register_time_subquery(field_name: str):
+    """The register's own time `field_name` (opens, late_after, closes) for its group's phase and
+    session, as a subquery to annotate registers with."""
+    return Subquery(
+        RegisterTime.objects.filter(
+            school=OuterRef("school_id"), phase=OuterRef("group__phase"), session=OuterRef("session")
+        ).values(field_name)[:1]
+    )
+
+
+def register_queryset(staff: Staff | None):
+    """Registers with their group, school, register times, whether the day is a school day,
+    and whether `staff` teaches the group — one query."""
+    qs = Register.objects.select_related("group", "school").annotate(
+        rt_opens=register_time_subquery("opens"),
+        rt_late=register_time_subquery("late_after"),
+        rt_closes=register_time_subquery("closes"),
+        is_school_day=Exists(SchoolDay.objects.filter(school=OuterRef("school_id"), date=OuterRef("date"))),
+    )
+    if staff is not None:
+        teaches = RegistrationGroup.teachers.through.objects.filter(
+            registrationgroup_id=OuterRef("group_id"), staff_id=staff.pk
+        )
+        qs = qs.annotate(is_teacher=Exists(teaches))
+    return qs
+
+
+def times_of(register) -> Times | None:
+    """The times of a register read with `register_queryset` (None when the school has set none)."""
+    if register.rt_opens is None:
+        return None
+    return Times(register.rt_opens, register.rt_late, register.rt_closes)
+
+
+def register_times(*, school_id: int, phase: str, session: str) -> RegisterTime | None:
+    return RegisterTime.objects.filter(school_id=school_id, phase=phase, session=session).first()
+
+
+def register_times_by_phase(school) -> dict[tuple[str, str], RegisterTime]:
+    """The school's register times, by (phase, session)."""
+    return {(t.phase, t.session): t for t in RegisterTime.objects.filter(school=school)}
+
+
+def is_school_day(register) -> bool:
+    """Whether the register's date is a school day (free for a register read with `register_queryset`)."""
+    known = getattr(register, "is_school_day", None)
+    if known is not None:
+        return bool(known)
+    return SchoolDay.objects.filter(school_id=register.school_id, date=register.date).exists()
+
+
+# --- the roll -------------------------------------------------------------------------------
+
+
+def roll_with_marks(register, *, lock: bool = False) -> list[Pupil]:
+    """Pupils of the group on roll on the register's date, in register order, each with this
+    session's mark (if any) as `mark_*` attributes — one query (`register` may be unsaved).
+
+    `lock=True` (inside a transaction) first locks the session's marks of the group's pupils,
+    so nobody changes them until the caller's transaction ends."""
+    day, session = register.date, register.session
+    if lock:
+        list(
+            Mark.objects.select_for_update(of=("self",))
+            .filter(pupil__group_id=register.group_id, date=day, session=session)
+            .values_list("pk", flat=True)
+        )
+    return list(
+        Pupil.objects.filter(group_id=register.group_id)
+        .filter(Exists(_on_roll(day)))
+        .annotate(this_mark=FilteredRelation("marks", condition=Q(marks__date=day, marks__session=session)))
+        .annotate(
+            mark_id=F("this_mark__id"),
+            mark_code=F("this_mark__code__code"),
+            mark_category=F("this_mark__code__category"),
+            mark_minutes=F("this_mark__minutes_late"),
+            mark_comment=F("this_mark__comment"),
+            mark_sub_reason_id=F("this_mark__sub_reason_id"),
+            mark_version=F("this_mark__version"),
+            mark_source=F("this_mark__source"),
+            mark_by=F("this_mark__recorded_by_name"),
+            mark_position=F("this_mark__recorded_by_position"),
+            mark_at=F("this_mark__recorded_at"),
+        )
+        .order_by("legal_surname", "legal_forename", "pk")
+    )
+
+
+def recent_sessions(register, pupil_ids) -> tuple[list[tuple[dt.date, str]], dict[int, dict]]:
+    """The last ten school sessions before this one and each pupil's marks in them (two queries)."""
+    days = sorted(
+        SchoolDay.objects.filter(school_id=register.school_id, date__lt=register.date)
+        .order_by("-date")
+        .values_list("date", flat=True)[: STRIP_SESSIONS // 2 + 1]
+    )
+    sessions = [(d, s) for d in days for s in (AM, PM)]
+    if register.session == PM:
+        sessions.append((register.date, AM))
+    sessions = sessions[-STRIP_SESSIONS:]
+    found: dict[int, dict] = defaultdict(dict)
+    if sessions and pupil_ids:
+        rows = Mark.objects.filter(
+            pupil_id__in=pupil_ids, date__gte=sessions[0][0], date__lte=sessions[-1][0]
+        ).values_list("pupil_id", "date", "session", "code__code", "code__category")
+        for pupil_id, day, session, code, category in rows:
+            found[pupil_id][(day, session)] = (code, category)
+    return sessions, found
+
+
+def school_roll(school, day: dt.date):
+    """Every pupil of the school on roll on `day`, with their group, in group order."""
+    return (
+        Pupil.objects.filter(school=school)
+        .filter(Exists(_on_roll(day)))
+        .select_related("group")
+        .order_by("group__year", "group__name", "legal_surname", "legal_forename")
+    )
+
+
+# --- a teacher's day ------------------------------------------------------------------------
+
+
+def sessions_to_show(school, now: dt.datetime, times: dict[tuple[str, str], RegisterTime]) -> list[tuple[dt.date, str]]:
+    """This session and the next (school days only); `times` as `register_times_by_phase` reads them."""
+    today = timezone.localtime(now).date()
+    days = list(
+        SchoolDay.objects.filter(school=school, date__gte=today).order_by("date").values_list("date", flat=True)[:2]
+    )
+    if not days:
+        return []
+    pm_opens = min((t.opens for (phase, s), t in times.items() if s == PM), default=None)
+    if days[0] != today:
+        return [(days[0], AM), (days[0], PM)]
+    this, _next = timing.current_and_next_sessions(pm_opens, now)
+    if this == AM:
+        return [(today, AM), (today, PM)]
+    result = [(today, PM)]
+    if len(days) > 1:
+        result.append((days[1], AM))
+    return result
+
+
+# --- the office: today's attendance ---------------------------------------------------------
+
+
+def session_under_way(school, now: dt.datetime) -> str:
+    """AM, or PM once the school's earliest afternoon register has opened."""
+    pm = RegisterTime.objects.filter(school=school, session=PM).order_by("opens").first()
+    return PM if pm is not None and timezone.localtime(now).time() >= pm.opens else AM
+
+
+@dataclass
+class SessionAttendance:
+    """One session's attendance across the school: counts by group and year, and the marks of
+    every pupil with an unexplained absence code (N, O, G or U)."""
+
+    groups: list[dict]
+    years: list[dict]
+    totals: dict
+    unexplained: list[Mark]
+
+    @property
+    def n_marks(self) -> list[Mark]:
+        return [m for m in self.unexplained if m.code.code == "N"]
+
+
+def session_attendance(*, school, day: dt.date, session: str) -> SessionAttendance:
+    """Counts by year and group (on roll, present, absent, N, not counted, unmarked) and the
+    unexplained absences, for one session — two queries."""
+    marks = Mark.objects.filter(pupil_id=OuterRef("pk"), date=day, session=session)
+    per_group = (
+        Pupil.objects.filter(school=school)
+        .filter(Exists(_on_roll(day)))
+        .annotate(
+            category=Subquery(marks.values("code__category")[:1]), symbol=Subquery(marks.values("code__code")[:1])
+        )
+        .values("year", "group__name")
+        .annotate(
+            on_roll=Count("id"),
+            present=Count("id", filter=Q(category__in=[CAT.PRESENT, CAT.APPROVED])),
+            absent=Count("id", filter=Q(category__in=[CAT.AUTHORISED, CAT.UNAUTHORISED])),
+            n_marks=Count("id", filter=Q(symbol="N")),
+            not_counted=Count("id", filter=Q(category=CAT.NOT_COUNTED)),
+            unmarked=Count("id", filter=Q(category__isnull=True)),
+        )
+        .order_by("year", "group__name")
+    )
+    groups = list(per_group)
+    years: dict[int, dict] = {}
+    for row in groups:
+        y = years.setdefault(row["year"], {"year": row["year"], "on_roll": 0, "present": 0, "absent": 0, "n_marks": 0})
+        for key in ("on_roll", "present", "absent", "n_marks"):
+            y[key] += row[key]
+    totals = {k: sum(g[k] for g in groups) for k in ("on_roll", "present", "absent", "n_marks", "unmarked")}
+    unexplained = list(
+        Mark.objects.filter(school=school, date=day, session=session, code__code__in=UNEXPLAINED_CODES)
+        .select_related("pupil__group", "code")
+        .order_by("code__code", "pupil__group__name", "pupil__legal_surname")
+    )
+    return SessionAttendance(
+        groups=groups, years=sorted(years.values(), key=lambda y: y["year"]), totals=totals, unexplained=unexplained
+    )

@@ -1,0 +1,354 @@
+"""The register page: a teacher (or the office, for a teacher) takes a group's register for one
+session, in one plain form that works without JavaScript.
+
+Thin: it parses the form, asks `registers.taking.take_register` to apply the legal rule, and
+renders. Reading and submitting the page are a constant number of SQL queries whatever the size
+of the group (the roll with this session's marks and the pupils' recent marks are one query each)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from .. import timing
+from ..calendar import describe_non_school_day
+from ..codes import read_code_table
+from ..models import AM, PM, Mark, Pupil, Register, RegistrationGroup, SchoolDay
+from ..permissions import staff_of
+from ..register_forms import parse_register_post
+from ..register_selectors import recent_sessions, register_queryset, roll_with_marks, times_of
+from ..services import Actor, open_registers
+from ..taking import MarkWish, TakenBy, Taker, Why, refusal_to_write, take_register
+
+PLANNED_SOURCES = {
+    Mark.Source.LEAVE_DECISION: "Approved leave",
+    Mark.Source.PARENT_REPORT: "Parent/carer reported",
+    Mark.Source.CLOSURE: "Planned closure",
+    Mark.Source.OFFICE: "Entered by the office",
+    Mark.Source.IMPORT: "Imported",
+    Mark.Source.API: "From another system",
+}
+
+
+# --- the rows of the page -------------------------------------------------------------------
+
+
+def mark_css(code: str | None, category: str | None) -> str:
+    if not code:
+        return "none"
+    if code == "L":
+        return "late"
+    return category or "none"
+
+
+@dataclass
+class Row:
+    pupil: Pupil
+    code: str = ""
+    minutes: int | None = None
+    version: int = 0
+    was: str = "|"
+    chosen: str = ""  # the radio: present / L / N (or "" when another code applies)
+    other: str = ""
+    editable: bool = True
+    flags: list[str] = field(default_factory=list)
+    strip: list[dict] = field(default_factory=list)
+    strip_html: str = ""
+    errors: list[str] = field(default_factory=list)
+    conflict: str = ""
+    css: str = "none"
+
+
+def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, strip=None) -> list[Row]:
+    present = timing.present_symbol(register.session)
+    sessions, found = strip if strip is not None else ([], {})
+    may_change = (not teacher) or (times is not None and timing.teacher_may_change_marks(times, register.date, now))
+    may_add = (not teacher) or (times is not None and timing.teacher_may_add_marks(times, register.date, now))
+    rows = []
+    for pupil in roll:
+        row = Row(pupil=pupil)
+        if pupil.mark_id:
+            row.code = pupil.mark_code
+            row.minutes = pupil.mark_minutes
+            row.version = pupil.mark_version
+            row.was = f"{pupil.mark_code}|{'' if pupil.mark_minutes is None else pupil.mark_minutes}"
+            if pupil.mark_source in PLANNED_SOURCES and pupil.mark_source != Mark.Source.OFFICE:
+                row.flags.append(f"{PLANNED_SOURCES[pupil.mark_source]}: {pupil.mark_code}")
+            elif pupil.mark_source == Mark.Source.OFFICE:
+                row.flags.append(f"Entered by the office ({pupil.mark_by}): {pupil.mark_code}")
+        row.editable = may_change if pupil.mark_id else may_add
+        if pupil.medical_note:
+            row.flags.insert(0, f"Medical: {pupil.medical_note}")
+        code = row.code
+        if submitted is not None and pupil.pk in submitted.rows and row.editable:
+            sub = submitted.rows[pupil.pk]
+            if sub.code:
+                code = sub.code
+                row.minutes = sub.minutes
+            if sub.version is not None:
+                row.version = sub.version
+            if sub.was is not None:
+                row.was = f"{sub.was[0]}|{'' if sub.was[1] is None else sub.was[1]}"
+            row.errors.extend(f"{pupil.name}: {e}" for e in sub.errors)
+        if code in (present, "/", "\\"):
+            row.chosen = present
+        elif code in ("L", "N"):
+            row.chosen = code
+        else:
+            row.other = code
+        row.code = code
+        row.css = mark_css(code, pupil.mark_category if code == pupil.mark_code else None)
+        row.strip = []
+        for day, session in sessions:
+            symbol, category = found.get(pupil.pk, {}).get((day, session), ("", None))
+            row.strip.append(
+                {"code": symbol or "·", "css": mark_css(symbol, category), "title": f"{day:%a %d %b} {session}"}
+            )
+        row.strip_html = strip_html(row.strip)
+        rows.append(row)
+    return rows
+
+
+def strip_html(strip: list[dict]):
+    """A pupil's recent marks as one accessible strip. Built here rather than in the template:
+    ten marks for thirty pupils is most of the page's rendering time."""
+    label = ", ".join(f"{s['title']} {s['code']}" for s in strip) or "none"
+    marks = format_html_join(
+        "",
+        '<span class="mark {}" title="{}: {}">{}</span>',
+        ((s["css"], s["title"], s["code"], s["code"]) for s in strip),
+    )
+    return format_html('<span class="strip" role="img" aria-label="Last sessions: {}">{}</span>', label, marks)
+
+
+def _codes_for_js(day: dt.date) -> list[str]:
+    """National codes valid on `day`, from the reference table (no query)."""
+    return [
+        row["code"]
+        for row in read_code_table()
+        if (row["valid_from"] is None or row["valid_from"] <= day)
+        and (row["valid_to"] is None or day <= row["valid_to"])
+    ]
+
+
+def _epoch_ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _load_register(request, pk):
+    staff = staff_of(request.user)
+    register = get_object_or_404(register_queryset(staff), pk=pk)
+    if staff is not None and staff.school_id == register.school_id:
+        staff.school = register.school  # already read with the register: the page header needs no query
+    teacher = bool(getattr(register, "is_teacher", False))
+    if not teacher and not request.user.has_perm("registers.take_register", register):
+        raise PermissionDenied("You can take only the registers of your own groups.")
+    return register, staff, teacher
+
+
+# --- the register page ---------------------------------------------------------------------
+
+
+@login_required
+def register_page(request, pk):
+    register, staff, teacher = _load_register(request, pk)
+    now = timing.now()
+    times = times_of(register)
+    if request.method == "POST":
+        return _submit(request, register, staff, teacher, times, now)
+    return _render_register(request, register, times, now, teacher=teacher)
+
+
+def _render_register(request, register, times, now, *, teacher, submitted=None, problems=(), status=200, roll=None):
+    roll = roll_with_marks(register) if roll is None else roll
+    strip = recent_sessions(register, [p.pk for p in roll])
+    rows = build_rows(register, roll, times=times, now=now, teacher=teacher, submitted=submitted, strip=strip)
+    state = timing.state(times, register.date, now, taken=register.state != Register.State.NOT_TAKEN) if times else None
+    by_pupil = defaultdict(list)
+    for problem in problems:
+        by_pupil[problem[0]].append(problem[1])
+    for row in rows:
+        for message in by_pupil.get(row.pupil.pk, []):
+            if message.startswith("conflict:"):
+                row.conflict = message.removeprefix("conflict:")
+            else:
+                row.errors.append(message)
+    general = by_pupil.get(None, [])
+    closes = timing.closes_at(times, register.date) if times else None
+    context = {
+        "register": register,
+        "rows": rows,
+        "times": times,
+        "state": state,
+        "teacher": teacher,
+        "office": not teacher,
+        "present": timing.present_symbol(register.session),
+        "strip_sessions": strip[0],
+        "unmarked": sum(1 for r in rows if not r.code),
+        "editable_any": any(r.editable for r in rows),
+        "may_change": any(r.editable and r.version for r in rows),
+        "closed": bool(times and timing.is_closed(times, register.date, now)),
+        "opens_at": timing.opens_at(times, register.date) if times else None,
+        "closes_at": closes,
+        "now_ms": _epoch_ms(now),
+        "late_ms": _epoch_ms(timing.late_at(times, register.date)) if times else 0,
+        "closes_ms": _epoch_ms(closes) if closes else 0,
+        "codes": _codes_for_js(register.date),
+        "general_errors": general,
+        "non_school_day": None if register.is_school_day else describe_non_school_day(register.school, register.date),
+        "reason": submitted.reason if submitted else "",
+        "taken_by_name": register.taken_by.get_full_name() if register.taken_by_id else "",
+    }
+    return render(request, "registers/register_page.html", context, status=status)
+
+
+# What each refusal of `take_register` is on the page: forbidden to this taker now (403),
+# someone else's change meanwhile (409), or a mistake in what was sent (400).
+STATUS = {Why.NOT_OPEN: 403, Why.CLOSED: 403, Why.CONFLICT: 409}
+
+
+def _submit(request, register, staff, teacher, times, now):
+    taken_by = TakenBy(Taker.TEACHER if teacher else Taker.OFFICE, Actor.for_staff(request.user, staff))
+    refusal = refusal_to_write(register=register, times=times, taken_by=taken_by, now=now)
+    if refusal is not None:
+        return _refuse(request, register, times, now, teacher, [refusal])
+    roll = roll_with_marks(register)
+    submitted = parse_register_post(request.POST, session=register.session)
+    if any(submitted.rows[p.pk].errors for p in roll if p.pk in submitted.rows):
+        return _render_register(
+            request, register, times, now, teacher=teacher, submitted=submitted, status=400, roll=roll
+        )
+    wishes = [
+        MarkWish(
+            pupil_id=row.pupil_id, code=row.code, minutes_late=row.minutes, expected_version=row.version, shown=row.was
+        )
+        for row in submitted.rows.values()
+    ]
+    result = take_register(
+        register=register,
+        times=times,
+        roll=roll,
+        wishes=wishes,
+        taken_by=taken_by,
+        now=now,
+        reason=submitted.reason,
+        all_present=submitted.action == "all_present",
+    )
+    if result.refusals:
+        return _refuse(request, register, times, now, teacher, result.refusals, submitted=submitted, roll=roll)
+    _report(request, register, roll, result, closes=times.closes)
+    return redirect(reverse("registers:register", args=[register.pk]), permanent=False)
+
+
+def _refuse(request, register, times, now, teacher, refusals, *, submitted=None, roll=None):
+    """The page again, saying what was refused and where (nothing was saved)."""
+    if any(r.kind == Why.NOT_ON_ROLL for r in refusals):
+        # The page is out of date: a pupil has left the group's roll (or joined another's).
+        ids = [r.pupil_id for r in refusals if r.kind == Why.NOT_ON_ROLL]
+        names = ", ".join(p.name for p in Pupil.objects.filter(pk__in=ids, school_id=register.school_id)) or "a pupil"
+        message = (
+            f"Nothing was saved: {names} is not on the {register.group.name} roll on {register.date:%A %d %B}. "
+            "Reload the page to see the current roll."
+        )
+        return _render_register(
+            request,
+            register,
+            times,
+            now,
+            teacher=teacher,
+            submitted=submitted,
+            problems=[(None, message)],
+            status=400,
+            roll=roll,
+        )
+    conflicted = {r.pupil_id for r in refusals if r.conflict}
+    status = max((STATUS.get(r.kind, 400) for r in refusals), default=400)
+    if conflicted:
+        status = 409
+        roll = None  # read again: the conflicting rows show what is there now
+        for pupil_id in conflicted:
+            submitted.rows.pop(pupil_id, None)  # show their mark and its new version
+        problems = [
+            (
+                None,
+                "Nothing was saved: someone else changed this register while you had it open. "
+                "Their marks are shown below for the pupils concerned; check them and save again.",
+            )
+        ]
+    elif any(r.pupil_id is None for r in refusals):
+        problems = []
+    elif any(r.kind == Why.CLOSED for r in refusals):
+        problems = [(None, "Nothing was saved. Please check the pupils marked below.")]
+    else:
+        problems = [(None, "Nothing was saved.")]
+    for refusal in refusals:
+        if refusal.conflict:
+            problems.append((refusal.pupil_id, f"conflict:{refusal.message} Check it and save again."))
+        else:
+            problems.append((refusal.pupil_id, refusal.message))
+    return _render_register(
+        request, register, times, now, teacher=teacher, submitted=submitted, problems=problems, status=status, roll=roll
+    )
+
+
+def _report(request, register, roll, result, *, closes):
+    """Say what was saved, who became U, and whether the register is complete."""
+    counts = defaultdict(int)
+    for entry in result.entries:
+        counts[entry.code] += 1
+    if not result.entries:
+        messages.info(request, "No changes to save.")
+    else:
+        parts = [f"{n} × {code}" for code, n in sorted(counts.items())]
+        text = f"Saved {len(result.created)} new mark(s)"
+        if result.amended:
+            text += f" and {len(result.amended)} correction(s)"
+        messages.success(request, f"{text}: {', '.join(parts)}.")
+    names = {pupil.pk: pupil.name for pupil in roll}
+    if result.became_u:
+        late = ", ".join(f"{names[pupil_id]} ({minutes} min)" for pupil_id, minutes in result.became_u)
+        messages.warning(request, f"Recorded as U (arrived after the register closed at {closes:%H:%M}): {late}.")
+    if result.unmarked:
+        missing = [names[pupil_id] for pupil_id in result.unmarked]
+        listed = ", ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
+        messages.warning(
+            request, f"The register is not complete: {len(missing)} pupil(s) still have no mark ({listed})."
+        )
+    elif register.state != Register.State.NOT_TAKEN:
+        messages.success(request, f"The {register.group.name} {register.session} register is taken.")
+
+
+@login_required
+def register_for(request, group_id, day, session):
+    """Open (creating if need be) the register of a group for a date and session."""
+    session = session.upper()
+    if session not in (AM, PM):
+        raise Http404("No such session")
+    try:
+        day = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404("No such date")
+    group = get_object_or_404(RegistrationGroup.objects.select_related("school"), pk=group_id)
+    probe = Register(school=group.school, group=group, date=day, session=session)
+    if not request.user.has_perm("registers.take_register", probe):
+        raise PermissionDenied("You can take only the registers of your own groups.")
+    if not SchoolDay.objects.filter(school=group.school, date=day).exists():
+        return render(
+            request,
+            "registers/register_none.html",
+            {"group": group, "day": day, "session": session, "why": describe_non_school_day(group.school, day)},
+            status=404,
+        )
+    register = open_registers(school=group.school, wanted=[(group, day, session)], user=request.user)[
+        (group.pk, day, session)
+    ]
+    return redirect("registers:register", pk=register.pk)

@@ -1,0 +1,336 @@
+"""Taking a register: the legal rule, in one place, for the register page, the office taking a
+register for a teacher, the API, and any future register (a lesson's) with its own times.
+
+Who may write when (`registers.timing`):
+- Nothing is written on a day that is not a school day, or for a register with no times set.
+- A class teacher may write from when the register opens until the end of its day; the office
+  and integrations may write at any time.
+- A late arrival (`L` or `U`) recorded by a teacher is `L` with the minutes they give (or the
+  clock's) before the register closes, and `U` with the server's minutes after; anyone else's
+  `L`/`U` without minutes gets the clock's.
+- After the register closes a teacher may still give a first mark to a pupil left unmarked, but
+  never change a mark already there: only the office can, with a reason.
+- A change to an existing mark needs a reason: while the register is open the automatic one
+  ("corrected by class teacher / the office / <integration> before the register closed"); after
+  it closes the office's own (a teacher's change is refused before that).
+
+A row the page showed and the taker left alone, or a mark identical to the one recorded, is
+not written again. Marks go through `registers.services.record_marks` (validation, conflicts
+against the version the taker saw, history), and the register is marked taken when every
+pupil on its roll has a mark (`take_register_if_complete`), in the same transaction. All or
+nothing: a refused mark and none is written; every refusal is returned, never raised."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from django.db import transaction
+
+from . import timing
+from .calendar import describe_non_school_day
+from .models import Mark, Register
+from .register_selectors import is_school_day
+from .services import (
+    LATE_CODES,
+    Actor,
+    MarkEntry,
+    MarkProblem,
+    MarkValidationError,
+    normalise_symbol,
+    open_registers,
+    record_marks,
+    take_register_if_complete,
+)
+
+
+class Taker(StrEnum):
+    """Who is taking the register, as the rule tells them apart."""
+
+    TEACHER = "teacher"  # a teacher of the group
+    OFFICE = "office"  # the office team (or an administrator), taking it for the teacher or amending it
+    INTEGRATION = "integration"  # another system, with an API token
+
+
+SOURCES = {Taker.TEACHER: Mark.Source.TEACHER, Taker.OFFICE: Mark.Source.OFFICE, Taker.INTEGRATION: Mark.Source.API}
+
+
+@dataclass(frozen=True)
+class TakenBy:
+    """Who is taking the register: which kind of taker, and how the register records them."""
+
+    kind: Taker
+    actor: Actor
+
+    @property
+    def teacher(self) -> bool:
+        return self.kind == Taker.TEACHER
+
+
+class Why(StrEnum):
+    """Why something was refused: pages and the API choose their status codes by it."""
+
+    NOT_A_SCHOOL_DAY = "not_school_day"
+    NO_TIMES = "no_times"
+    NOT_OPEN = "not_open"  # a teacher, before the register opens
+    CLOSED = "closed"  # a teacher, after the register's day, or changing a mark after it closed
+    NOT_ON_ROLL = "not_on_roll"
+    CONFLICT = "conflict"  # someone else changed the mark since the taker saw it
+    INVALID = "invalid"  # the register service refused the mark (code, reason, minutes …)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One thing refused: about the whole register (`pupil_id` None) or one pupil's mark (`line`:
+    its position in the caller's input, when the caller numbers its input)."""
+
+    kind: Why
+    message: str
+    pupil_id: int | None = None
+    line: int | None = None
+
+    @property
+    def conflict(self) -> bool:
+        return self.kind == Why.CONFLICT
+
+    @classmethod
+    def of(cls, problem: MarkProblem) -> Refusal:
+        """A refusal of the register service, as a refusal of taking the register."""
+        kind = Why.CONFLICT if problem.conflict else Why.INVALID
+        return cls(kind, problem.message, pupil_id=problem.entry.pupil_id, line=problem.entry.line)
+
+
+@dataclass(frozen=True)
+class MarkWish:
+    """One pupil's mark as the taker asks for it. `code` "" asks for nothing (a row left blank).
+    `expected_version`: the version of the mark the taker saw (0: none), by default the one on
+    the roll. `shown`: the (code, minutes) the page showed for the row, so a row left as it was
+    is not written again. `comment` None keeps the mark's comment. `reason`: this mark's own."""
+
+    pupil_id: int
+    code: str
+    minutes_late: int | None = None
+    expected_version: int | None = None
+    shown: tuple[str, int | None] | None = None
+    comment: str | None = None
+    reason: str = ""
+    line: int | None = None
+
+
+class OnRoll(Protocol):
+    """A pupil on the register's roll with this session's mark, as
+    `registers.register_selectors.roll_with_marks` reads them (`mark_id` None: no mark yet)."""
+
+    pk: int
+    name: str
+    mark_id: int | None
+    mark_code: str | None
+    mark_minutes: int | None
+    mark_comment: str | None
+    mark_sub_reason_id: int | None
+    mark_version: int | None
+
+
+class RegisterTimes(Protocol):
+    """When a register opens, after which an arrival is late, and when it closes."""
+
+    opens: dt.time
+    late_after: dt.time
+    closes: dt.time
+
+
+@dataclass
+class TakeResult:
+    """What taking the register did: pupils whose marks were created, amended or left unchanged;
+    who became `U` (pupil id, minutes late); who is still unmarked; whether the register became
+    taken — or, when anything was refused, the refusals (and nothing was written)."""
+
+    register: Register
+    entries: list[MarkEntry] = field(default_factory=list)
+    created: list[int] = field(default_factory=list)
+    amended: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    became_u: list[tuple[int, int]] = field(default_factory=list)
+    unmarked: list[int] = field(default_factory=list)
+    taken: bool = False
+    refusals: list[Refusal] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+
+def refusal_to_write(
+    *, register: Register, times: RegisterTimes | None, taken_by: TakenBy, now: dt.datetime
+) -> Refusal | None:
+    """Whether anything may be written to this register now, before looking at any mark (no query
+    for a register read with `register_selectors.register_queryset`)."""
+    day = register.date
+    when = f"{day:%A %d %B}"
+    if not is_school_day(register):
+        why = describe_non_school_day(register.school, day)
+        return Refusal(Why.NOT_A_SCHOOL_DAY, f"Nothing was saved: {why}, so there is no register.")
+    if times is None:
+        return Refusal(
+            Why.NO_TIMES,
+            f"Nothing was saved: no register times are set for {register.group.get_phase_display().lower()} "
+            f"{register.session}. Ask the office to set them.",
+        )
+    if taken_by.teacher and not timing.has_opened(times, day, now):
+        return Refusal(Why.NOT_OPEN, f"Nothing was saved: this register opens at {times.opens:%H:%M} on {when}.")
+    if taken_by.teacher and not timing.teacher_may_add_marks(times, day, now):
+        return Refusal(
+            Why.CLOSED,
+            f"Nothing was saved: the {when} register closed at {times.closes:%H:%M}. "
+            "Only the office can change it now — ask them, with the reason.",
+        )
+    return None
+
+
+def correction_reason(*, taken_by: TakenBy, closed: bool, given: str = "") -> str:
+    """The reason recorded for changes to existing marks: the automatic one while the register is
+    open, the office's (or integration's) own when given; a teacher's is always the automatic one."""
+    if taken_by.teacher:
+        return timing.TEACHER_CORRECTION_REASON if not closed else ""
+    if given:
+        return given
+    if closed:
+        return ""
+    if taken_by.kind == Taker.OFFICE:
+        return timing.OFFICE_CORRECTION_REASON
+    return f"corrected by {taken_by.actor.position} before the register closed"
+
+
+def take_register(
+    *,
+    register: Register,
+    times: RegisterTimes | None,
+    roll: Sequence[OnRoll],
+    wishes: Sequence[MarkWish],
+    taken_by: TakenBy,
+    now: dt.datetime,
+    reason: str = "",
+    all_present: bool = False,
+) -> TakeResult:
+    """Write the wished-for marks of `register` and mark it taken when complete; all or nothing.
+
+    `times`: the register's opening, late and closing times (a `RegisterTime`, or a lesson's);
+    `roll`: the pupils on its roll with their current marks, read by the caller (under a lock, if
+    the caller checks preconditions against it first); `reason`: the office's or integration's
+    reason for changes; `all_present`: every pupil with no mark and no wish is present.
+    `register` may be unsaved: it is saved ("opened") only when marks are written."""
+    refusal = refusal_to_write(register=register, times=times, taken_by=taken_by, now=now)
+    if refusal is not None:
+        return TakeResult(register=register, refusals=[refusal])
+    day, session = register.date, register.session
+    teacher = taken_by.teacher
+    closed = timing.is_closed(times, day, now)
+    on_roll = {pupil.pk: pupil for pupil in roll}
+    result = TakeResult(register=register)
+    wished = [wish for wish in wishes if normalise_symbol(wish.code, session)]  # a blank row asks for nothing
+    if all_present:
+        asked = {wish.pupil_id for wish in wished}
+        present = timing.present_symbol(session)
+        wished += [MarkWish(pupil.pk, present) for pupil in roll if not pupil.mark_id and pupil.pk not in asked]
+
+    for wish in wished:
+        outcome = _mark_for(wish, on_roll.get(wish.pupil_id), register=register, times=times, teacher=teacher, now=now)
+        if isinstance(outcome, Refusal):
+            result.refusals.append(outcome)
+        elif outcome is None:
+            result.unchanged.append(wish.pupil_id)
+        else:
+            result.entries.append(outcome)
+            if outcome.code == "U" and normalise_symbol(wish.code, session) != "U":
+                result.became_u.append((outcome.pupil_id, outcome.minutes_late))
+
+    marked = {pupil.pk for pupil in roll if pupil.mark_id} | {entry.pupil_id for entry in result.entries}
+    write = {
+        "school": register.school,
+        "entries": result.entries,
+        "actor": taken_by.actor,
+        "source": SOURCES[taken_by.kind],
+        "reason": correction_reason(taken_by=taken_by, closed=closed, given=reason),
+        "now": now,
+    }
+    try:
+        # The marks, the register and "register taken" are saved together or not at all.
+        with transaction.atomic():
+            if result.refusals:
+                # The service checks the other marks too, so every refusal is listed at once.
+                if result.entries:
+                    record_marks(**write, register=None)
+                transaction.set_rollback(True)
+                return result
+            if register.pk is None:
+                result.register = register = open_registers(
+                    school=register.school, wanted=[(register.group, day, session)], user=taken_by.actor.user
+                )[(register.group_id, day, session)]
+            written = record_marks(**write, register=register)
+            result.taken = take_register_if_complete(
+                register=register,
+                roll=[pupil.pk for pupil in roll],
+                marked=marked,
+                actor=taken_by.actor,
+                now=now,
+                by_teacher=teacher,
+            )
+    except MarkValidationError as error:
+        result.refusals += [Refusal.of(problem) for problem in error.problems]
+        return result
+    result.created = [mark.pupil_id for mark in written.created]
+    result.amended = [mark.pupil_id for mark in written.amended]
+    result.unchanged += [mark.pupil_id for mark in written.unchanged]
+    result.unmarked = [pupil.pk for pupil in roll if pupil.pk not in marked]
+    return result
+
+
+def _mark_for(
+    wish: MarkWish, pupil: OnRoll | None, *, register, times, teacher: bool, now
+) -> MarkEntry | Refusal | None:
+    """What one wish comes to: the entry to write, a refusal, or None when there is nothing to write."""
+    day, session = register.date, register.session
+    if pupil is None:
+        return Refusal(
+            Why.NOT_ON_ROLL,
+            f"pupil #{wish.pupil_id} is not on the {register.group.name} roll on {day:%a %d %b %Y}.",
+            pupil_id=wish.pupil_id,
+            line=wish.line,
+        )
+    code, minutes = normalise_symbol(wish.code, session), wish.minutes_late
+    if code in LATE_CODES:
+        if teacher:
+            code, minutes = timing.teacher_late_mark(times, day, now, minutes)
+        elif minutes is None:
+            minutes = timing.minutes_late(times, day, now)
+    else:
+        minutes = None
+    if pupil.mark_id and wish.shown is not None and (code, minutes) == wish.shown:
+        return None  # the row as the page showed it, untouched
+    comment = (pupil.mark_comment or "") if wish.comment is None else wish.comment
+    if pupil.mark_id and (code, minutes, comment) == (pupil.mark_code, pupil.mark_minutes, pupil.mark_comment):
+        return None  # already recorded (e.g. the same page submitted twice)
+    if teacher and pupil.mark_id and timing.is_closed(times, day, now):
+        return Refusal(
+            Why.CLOSED,
+            f"{pupil.name} already has {pupil.mark_code}; the register closed at {times.closes:%H:%M}, "
+            "so only the office can change it.",
+            pupil_id=pupil.pk,
+            line=wish.line,
+        )
+    return MarkEntry(
+        pupil_id=pupil.pk,
+        date=day,
+        session=session,
+        code=code,
+        minutes_late=minutes,
+        comment=comment,
+        # a sub-reason belongs under its code: kept while the code stays, dropped with it
+        sub_reason_id=pupil.mark_sub_reason_id if code == pupil.mark_code else None,
+        expected_version=wish.expected_version if wish.expected_version is not None else (pupil.mark_version or 0),
+        reason=wish.reason,
+        line=wish.line,
+    )
