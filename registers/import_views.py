@@ -4,6 +4,8 @@ services in `registers.imports` do the work and keep the record (ImportRun)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -85,8 +87,14 @@ def import_run(request, pk):
             "sections": sections,
             "problems": run.preview.get("problems", []),
             "confirm_by": run.uploaded_at + PREVIEW_LIFETIME,
+            "leaving_date": _day(run.options.get("leaving_date")),
+            "admission_date": _day(run.options.get("admission_date")) if run.kind == ImportRun.Kind.CTF else None,
         },
     )
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 @login_required

@@ -173,11 +173,9 @@ def _groups(school, records, matched, report) -> dict[str, RegistrationGroup]:
         groups[key] = RegistrationGroup(school=school, name=name, year=year, phase=phase)
         spans = sorted(years[key])
         in_it = year_label(spans[0]) + (f" to {year_label(spans[-1])}" if len(spans) > 1 else "")
-        report.add(
-            "registration group",
-            CREATED,
-            name,
-            [f"{in_it} ({phase})", "Add its teachers in School set-up so they can take its register"],
+        report.add("registration group", CREATED, name, [f"{in_it} ({phase})"])
+        report.note(
+            "New registration groups have no teachers yet: add them in School set-up so they can take the registers."
         )
     return groups
 

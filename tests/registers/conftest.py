@@ -100,6 +100,10 @@ def sample(name: str) -> bytes:
 
 @pytest.fixture
 def ashcombe(db):
+    return make_ashcombe()
+
+
+def make_ashcombe():
     """The secondary school whose own MIS wrote ctf_sims_secondary.xml (LA 936, estab 4321)."""
     return make_school(
         urn="138456",

@@ -82,7 +82,7 @@ def test_upload_preview_confirm(client, school, fast_password_hashing):
     assert response["Location"] == reverse("imports:run", args=[run.pk])
     page = client.get(response["Location"]).content.decode()
     assert "Check before importing" in page and "Nothing has been written yet" in page
-    assert "<dt>Reg Group</dt><dd>read as the registration group</dd>" in page
+    assert "<dt>Reg Group</dt><dd>Registration group</dd>" in page
     assert "Okafor, Amara (V330215021003)" in page and "Reception, Robins" in page
     assert run.sha256 in page
     assert not Pupil.objects.exists()
