@@ -25,7 +25,7 @@ from .ctf import ctf_imported, import_ctf
 from .marks import MARK_COLUMNS, import_marks
 from .pupils import PUPIL_COLUMNS, PUPIL_HEADINGS, import_pupils
 from .report import CHANGED, CREATED, LEAVING, OUTCOME_LABELS, UNCHANGED, Change, ImportReport
-from .roll import PupilRecord, update_roll
+from .roll import REQUIRED_FOR_NEW, PupilRecord, update_roll
 from .runs import (
     PREVIEW_LIFETIME,
     confirm_import,
@@ -36,6 +36,7 @@ from .runs import (
     preview_import,
     run_import,
     sha256,
+    sync_pupils,
 )
 from .school import import_school
 from .school_file import import_school_file
@@ -56,6 +57,7 @@ __all__ = [
     "ImportProblem",
     "ImportRejected",
     "ImportReport",
+    "REQUIRED_FOR_NEW",
     "PupilRecord",
     "confirm_import",
     "discard_import",
@@ -79,5 +81,6 @@ __all__ = [
     "run_import",
     "save_if_changed",
     "sha256",
+    "sync_pupils",
     "update_roll",
 ]

@@ -92,13 +92,20 @@ def parse_bool(value: str, what: str) -> bool:
     raise ValueError(f"{what} '{value}' should be Yes or No (Y/N, True/False or 1/0)")
 
 
-def save_if_changed(instance, values: dict, *, reason: str) -> bool:
-    """Apply values and save only when something changed, so re-imports add no history."""
+FROM_REQUEST = object()  # the history row's user: the signed-in user (simple-history's middleware)
+
+
+def save_if_changed(instance, values: dict, *, reason: str, history_user=FROM_REQUEST) -> bool:
+    """Apply values and save only when something changed, so re-imports add no history.
+    `history_user` names who the history row records when it is not the signed-in user
+    (None for an integration's token)."""
     changed = instance.pk is None or any(getattr(instance, k) != v for k, v in values.items())
     if changed:
         for key, value in values.items():
             setattr(instance, key, value)
         instance._change_reason = reason
+        if history_user is not FROM_REQUEST:
+            instance._history_user = history_user
         try:
             instance.full_clean(validate_unique=False, validate_constraints=False)
         except ValidationError as exc:

@@ -13,6 +13,7 @@ reported; saving only what changed keeps a re-import free of new history."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from django.db.models import Max
 
 from ..models import SECONDARY, Enrolment, Mark, Pupil, RegistrationGroup, School
 from ..years import year_label
-from .base import ImportProblem, ImportRejected, _message, save_if_changed
+from .base import FROM_REQUEST, ImportProblem, ImportRejected, _message, save_if_changed
 from .report import CHANGED, CREATED, LEAVING, UNCHANGED, ImportReport, shown
 
 FIELD_ORDER = [f.name for f in Pupil._meta.concrete_fields]
@@ -58,6 +59,7 @@ def update_roll(
     report: ImportReport,
     full_roll: bool = False,
     leaving_date: dt.date | None = None,
+    history_user=FROM_REQUEST,
 ) -> dict[str, Pupil]:
     """Create or update every record's pupil and enrolment (inside the caller's transaction).
     Raises ImportRejected with every problem, before anything is written."""
@@ -112,14 +114,15 @@ def update_roll(
     if problems:
         raise ImportRejected(problems)
 
+    save = functools.partial(save_if_changed, history_user=history_user)
     for group in groups.values():
         if group.pk is None:
-            save_if_changed(group, {}, reason=reason)
+            save(group, {}, reason=reason)
     saved: dict[str, Pupil] = {}
     for r, pupil, values, plan in planned:
-        saved[r.upn] = _write(school, r, pupil, values, plan, reason, report)
+        saved[r.upn] = _write(school, r, pupil, values, plan, reason, report, save)
     for enrolment in leavers:
-        save_if_changed(enrolment, {"leaving_date": leaving_date}, reason=f"{reason}: not in the file")
+        save(enrolment, {"leaving_date": leaving_date}, reason=f"{reason}: not in the file")
         report.add(
             "pupil",
             LEAVING,
@@ -271,7 +274,7 @@ def _after_marks_problem(source, last_mark: dt.date, when: dt.date) -> ImportPro
     return ImportProblem(source.line, f"UPN {source.upn} {advice}", source.where if source.line is None else "")
 
 
-def _write(school, r: PupilRecord, pupil, values, plan, reason, report) -> Pupil:
+def _write(school, r: PupilRecord, pupil, values, plan, reason, report, save_if_changed) -> Pupil:
     details = []
     if pupil is None:
         pupil = Pupil(school=school, upn=r.upn)

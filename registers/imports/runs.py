@@ -28,6 +28,7 @@ from .headings import decode
 from .marks import import_marks
 from .pupils import import_pupils
 from .report import ImportReport
+from .roll import update_roll
 from .school_file import import_school_file
 
 Kind = ImportRun.Kind
@@ -273,4 +274,53 @@ def import_file(
     run.status = Status.IMPORTED if report.changes_anything else Status.NO_CHANGES
     run.confirmed_by, run.confirmed_at = actor.user, timezone.now()
     run.save()
+    return run, report
+
+
+def sync_pupils(
+    *,
+    school: School,
+    records: list,
+    actor: Actor,
+    source_name: str,
+    body: bytes,
+    full_roll: bool = False,
+    leaving_date: dt.date | None = None,
+    dry_run: bool = False,
+) -> tuple[ImportRun | None, ImportReport]:
+    """The MIS sync's pupils (from the API): the pupil file's upsert by UPN, all or nothing,
+    idempotent, recorded as an ImportRun like a file (with the request body's SHA-256). A dry
+    run shows what it would do and writes nothing. Raises ImportRejected."""
+    report = ImportReport(kind="pupils", main="pupil")
+    with transaction.atomic():
+        update_roll(
+            school=school,
+            records=records,
+            reason=f"synchronised from the MIS ({source_name})",
+            report=report,
+            full_roll=full_roll,
+            leaving_date=leaving_date,
+            history_user=actor.user,  # none for an integration's token
+        )
+        if dry_run:
+            transaction.set_rollback(True)
+    if dry_run:
+        return None, report
+    options = clean_options({"full_roll": full_roll, "leaving_date": leaving_date})
+    run = ImportRun.objects.create(
+        school=school,
+        kind=Kind.PUPILS,
+        file_name=f"MIS sync: {source_name}"[:255],
+        sha256=sha256(body),
+        size=len(body),
+        options=options,
+        via=ImportRun.Via.API,
+        uploaded_by=actor.user,
+        uploaded_by_name=actor.name,
+        status=Status.IMPORTED if report.changes_anything else Status.NO_CHANGES,
+        preview=report.to_json(),
+        counts=report.to_json()["totals"],
+        confirmed_by=actor.user,
+        confirmed_at=timezone.now(),
+    )
     return run, report

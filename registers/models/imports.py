@@ -35,6 +35,7 @@ class ImportRun(models.Model):
     class Via(models.TextChoices):
         BROWSER = "browser", "Imports page"
         COMMAND_LINE = "command_line", "Command line"
+        API = "api", "API (MIS sync)"
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="import_runs")
     kind = models.CharField(max_length=12, choices=Kind.choices)
