@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from ..ctf.records import RELATIONSHIPS
 from ..models import Contact, Pupil, School
@@ -119,9 +120,20 @@ def update_contacts(
         kept += [c for c in held[pupil_id] if (c.forename.casefold(), c.surname.casefold()) not in seen]
     if problems:
         raise ImportRejected(problems)
+    new = [
+        _new_contact(pupil, values, reason)
+        for pupil, matches in planned
+        for _record, contact, values in matches
+        if contact is None
+    ]
+    bulk_create_with_history(new, Contact, batch_size=500, default_change_reason=reason)  # with their history rows
+    created = iter(new)
     for pupil, matches in planned:
         for r, contact, values in matches:
-            _write(pupil, r, contact, values, reason, report)
+            if contact is None:
+                _report_new(next(created), r, values, report)
+            else:
+                _write(pupil, r, contact, values, reason, report)
     if kept:
         names = "; ".join(contact_label(_fields(c), c.pupil) for c in kept[:10])
         more = f" and {len(kept) - 10} more" if len(kept) > 10 else ""
@@ -154,27 +166,28 @@ def _assume_lives_with(matches, held: list[Contact]) -> None:
         values["_assumed"] = True
 
 
-def _write(pupil, r: ContactRecord, contact: Contact | None, values: dict, reason: str, report: ImportReport):
-    assumed = values.pop("_assumed", False)
-    label = contact_label(values, pupil)
-    if contact is None:
-        contact = Contact(pupil=pupil)
-        save_if_changed(contact, values, reason=reason)
-        details = [f"Priority {contact.priority}", f"Parental responsibility: {shown(contact.parental_responsibility)}"]
-        lives = f"Lives with pupil: {shown(contact.lives_with_pupil)}"
-        details.append(lives + (" (assumed: the file does not say)" if assumed else ""))
-        details += [
-            f"{_label(k)}: {getattr(contact, k)}"
-            for k in ("telephone", "other_telephones", "email")
-            if getattr(contact, k)
-        ]
-        report.add("contact", CREATED, label, details, r.where)
-        return
+def _new_contact(pupil, values: dict, reason: str) -> Contact:
+    contact = Contact(pupil=pupil, **{k: v for k, v in values.items() if k != "_assumed"})
+    contact._change_reason = reason
+    return contact
+
+
+def _report_new(contact: Contact, r: ContactRecord, values: dict, report: ImportReport) -> None:
+    details = [f"Priority {contact.priority}", f"Parental responsibility: {shown(contact.parental_responsibility)}"]
+    lives = f"Lives with pupil: {shown(contact.lives_with_pupil)}"
+    details.append(lives + (" (assumed: the file does not say)" if values.get("_assumed") else ""))
+    given = [k for k in ("telephone", "other_telephones", "email") if getattr(contact, k)]
+    details += [f"{_label(k)}: {getattr(contact, k)}" for k in given]
+    report.add("contact", CREATED, contact_label(values, contact.pupil), details, r.where)
+
+
+def _write(pupil, r: ContactRecord, contact: Contact, values: dict, reason: str, report: ImportReport):
+    """A contact the school holds: save what changed."""
     changes = {k: v for k, v in values.items() if getattr(contact, k) != v}
     details = [f"{_label(k)}: {shown(getattr(contact, k))} → {shown(v)}" for k, v in changes.items()]
     if changes:
         save_if_changed(contact, changes, reason=reason)
-    report.add("contact", CHANGED if changes else UNCHANGED, label, details, r.where)
+    report.add("contact", CHANGED if changes else UNCHANGED, contact_label(values, pupil), details, r.where)
 
 
 def _label(name: str) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Max
+from simple_history.utils import bulk_create_with_history
 
 from ..models import SECONDARY, Enrolment, Mark, Pupil, RegistrationGroup, School
 from ..years import year_label
@@ -118,9 +119,13 @@ def update_roll(
     for group in groups.values():
         if group.pk is None:
             save(group, {}, reason=reason)
+    created = _create_new(school, planned, reason, history_user)
     saved: dict[str, Pupil] = {}
     for r, pupil, values, plan in planned:
-        saved[r.upn] = _write(school, r, pupil, values, plan, reason, report, save)
+        if r.upn in created:
+            saved[r.upn] = _report_new(created[r.upn], r, plan, report)
+        else:
+            saved[r.upn] = _write(r, pupil, values, plan, reason, report, save)
     for enrolment in leavers:
         save(enrolment, {"leaving_date": leaving_date}, reason=f"{reason}: not in the file")
         report.add(
@@ -274,44 +279,68 @@ def _after_marks_problem(source, last_mark: dt.date, when: dt.date) -> ImportPro
     return ImportProblem(source.line, f"UPN {source.upn} {advice}", source.where if source.line is None else "")
 
 
-def _write(school, r: PupilRecord, pupil, values, plan, reason, report, save_if_changed) -> Pupil:
-    details = []
-    if pupil is None:
-        pupil = Pupil(school=school, upn=r.upn)
-        save_if_changed(pupil, {**r.defaults, **values}, reason=reason)
-        outcome = CREATED
-        details.append(year_label(pupil.year) + (f", {pupil.group.name}" if pupil.group else ""))
-        details += [f"{_change(name, None, value)} (not in the file)" for name, value in r.defaults.items()]
-    else:
-        changes = {k: v for k, v in values.items() if getattr(pupil, k) != v}
-        if r.upn != pupil.upn:
-            changes["upn"] = r.upn
-        changes = dict(sorted(changes.items(), key=lambda kv: FIELD_ORDER.index(kv[0])))  # as the pupil page lists them
-        details += [_change(k, getattr(pupil, k), v) for k, v in changes.items()]
-        outcome = CHANGED if changes else UNCHANGED
-        if changes:
-            save_if_changed(pupil, changes, reason=reason)
+def _create_new(school, planned, reason: str, history_user) -> dict[str, Pupil]:
+    """Pupils new to the school and their admissions, in bulk with their history rows (a school's
+    first import is its whole roll: two inserts per table, not two per pupil)."""
+    new = []
+    for r, pupil, values, _plan in planned:
+        if pupil is None:
+            obj = Pupil(school=school, upn=r.upn, **{**r.defaults, **values})
+            obj._change_reason = reason
+            if history_user is not FROM_REQUEST:
+                obj._history_user = history_user
+            new.append(obj)
+    if not new:
+        return {}
+    bulk_create_with_history(new, Pupil, batch_size=500, default_change_reason=reason)
+    created = {p.upn: p for p in new}
+    enrolments = []
+    for r, pupil, _values, plan in planned:
+        if pupil is None:
+            enrolment = Enrolment(pupil=created[r.upn], admission_date=plan.admission, leaving_date=plan.leaving)
+            enrolment._change_reason = reason
+            if history_user is not FROM_REQUEST:
+                enrolment._history_user = history_user
+            enrolments.append(enrolment)
+    bulk_create_with_history(enrolments, Enrolment, batch_size=500, default_change_reason=reason)
+    return created
+
+
+def _report_new(pupil: Pupil, r: PupilRecord, plan, report) -> Pupil:
+    details = [year_label(pupil.year) + (f", {pupil.group.name}" if pupil.group else "")]
+    details += [f"{_change(name, None, value)} (not in the file)" for name, value in r.defaults.items()]
+    details.append(f"Admitted on {plan.admission:%d/%m/%Y}")
+    if plan.leaving:
+        details.append(f"Leaving date {plan.leaving:%d/%m/%Y}")
+    report.add("pupil", CREATED, pupil_label(pupil), details, r.where)
+    return pupil
+
+
+def _write(r: PupilRecord, pupil, values, plan, reason, report, save_if_changed) -> Pupil:
+    """A pupil the school holds: save what changed, and their enrolment."""
+    changes = {k: v for k, v in values.items() if getattr(pupil, k) != v}
+    if r.upn != pupil.upn:
+        changes["upn"] = r.upn
+    changes = dict(sorted(changes.items(), key=lambda kv: FIELD_ORDER.index(kv[0])))  # as the pupil page lists them
+    details = [_change(k, getattr(pupil, k), v) for k, v in changes.items()]
+    outcome = CHANGED if changes else UNCHANGED
+    if changes:
+        save_if_changed(pupil, changes, reason=reason)
     if plan is not None:
         enrolment = plan.enrolment or Enrolment(pupil=pupil, admission_date=plan.admission)
         before = enrolment.leaving_date
         if plan.enrolment is None:
             save_if_changed(enrolment, {"leaving_date": plan.leaving}, reason=reason)
-            details.append(
-                f"Admitted on {plan.admission:%d/%m/%Y}"
-                if outcome == CREATED
-                else f"Admitted again on {plan.admission:%d/%m/%Y}"
-            )
-            outcome = outcome if outcome == CREATED else CHANGED
+            details.append(f"Admitted again on {plan.admission:%d/%m/%Y}")
+            outcome = CHANGED
         elif plan.touch and before != plan.leaving:
             save_if_changed(enrolment, {"leaving_date": plan.leaving}, reason=reason)
             if plan.leaving is None:
                 details.append(f"Leaving date {before:%d/%m/%Y} removed: on roll again")
-                outcome = CHANGED if outcome != CREATED else outcome
+                outcome = CHANGED
             else:
                 details.append(f"Leaving date {plan.leaving:%d/%m/%Y}")
-                outcome = LEAVING if outcome != CREATED else outcome
-        if plan.leaving and outcome == CREATED:
-            details.append(f"Leaving date {plan.leaving:%d/%m/%Y}")
+                outcome = LEAVING
     report.add("pupil", outcome, pupil_label(pupil), details, r.where)
     return pupil
 

@@ -57,6 +57,9 @@ def test_a_write_token_admits_new_pupils_with_their_years_and_groups(writer, sch
     run = ImportRun.objects.get(pk=body["import_run"])
     assert (run.via, run.status, run.uploaded_by_name) == ("api", "imported", "Reception kiosk")
     assert run.sha256 == hashlib.sha256(sent).hexdigest() and run.size == len(sent)
+    assert set(Pupil.history.values_list("history_user", "history_change_reason")) == {
+        (None, "synchronised from the MIS (Reception kiosk)")
+    }
 
 
 def test_sending_the_same_pupils_again_changes_nothing(writer, school):

@@ -89,6 +89,10 @@ def test_upload_preview_confirm(client, school, fast_password_hashing):
     done = client.post(reverse("imports:confirm", args=[run.pk]), {"confirm": "1"}, follow=True).content.decode()
     assert "Imported." in done and "Pupils: 10 new" in done
     assert Pupil.objects.filter(school=school).count() == 10
+    office = ImportRun.objects.get().uploaded_by
+    assert set(Pupil.history.values_list("history_user", "history_change_reason")) == {
+        (office.pk, f"imported from sims.csv (import {run.pk})")
+    }
     listing = client.get(PAGE).content.decode()
     assert "sims.csv" in listing and "Imported" in listing and run.sha256[:12] in listing
 

@@ -353,3 +353,33 @@ def test_marks_are_never_written_by_a_pupil_import(school, roll):
     rows[0] = edit(rows[0], Year="R", **{"Reg Group": "Robins"})
     import_pupils(school=school, text=sims(*rows), full_roll=True, leaving_date=D(2026, 7, 22))
     assert (Mark.objects.count(), Mark.history.count()) == before
+
+
+# --- cost -------------------------------------------------------------------------------------
+
+
+def _roll(n: int, first: int = 0) -> str:
+    from registers.upn import make_upn
+
+    rows = [
+        f"{make_upn('801', '2000', 20 + i // 1000, i % 1000)},Surname{i},Forename{i},,F,01/03/2016,3,Owls,"
+        "03/09/2025,No,N,No,No,WBRI"
+        for i in range(first, first + n)
+    ]
+    return sims(*rows)
+
+
+def test_a_first_import_costs_the_same_queries_for_50_pupils_or_500(school):
+    """New pupils, their enrolments and history rows are inserted in bulk: a whole roll on the
+    first day costs a handful of queries, not a few per pupil."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import_pupils(school=school, text=_roll(1, first=999))  # the group exists from here on
+    with CaptureQueriesContext(connection) as fifty:
+        import_pupils(school=school, text=_roll(50))
+    with CaptureQueriesContext(connection) as five_hundred:
+        import_pupils(school=school, text=_roll(500, first=100))
+    assert len(fifty) == len(five_hundred) <= 15, [q["sql"][:80] for q in five_hundred]
+    assert Pupil.history.filter(history_type="+").count() == 551
+    assert Enrolment.history.filter(history_type="+").count() == 551
