@@ -142,7 +142,10 @@ def import_school(data: dict, *, actor: Actor | None = None) -> School:
         except ValueError as exc:
             problem(f"groups[{i}] {name}: {exc}")
             continue
-        group_phase = item.get("phase") or ("secondary" if 7 <= year <= 14 else "primary")
+        # A school with one register timetable puts every group on it (X included); an all-through
+        # school's groups follow their year.
+        phases = School(phase=phase).register_phases
+        group_phase = item.get("phase") or (phases[0] if len(phases) == 1 else "secondary" if year >= 7 else "primary")
         if group_phase not in ("primary", "secondary"):
             problem(f"groups[{i}] {name}: phase should be 'primary' or 'secondary'")
             continue

@@ -383,3 +383,21 @@ def test_a_first_import_costs_the_same_queries_for_50_pupils_or_500(school):
     assert len(fifty) == len(five_hundred) <= 15, [q["sql"][:80] for q in five_hundred]
     assert Pupil.history.filter(history_type="+").count() == 551
     assert Enrolment.history.filter(history_type="+").count() == 551
+
+
+@pytest.mark.parametrize(
+    "phase, year, expected",
+    [
+        ("primary", "N1", "primary"),
+        ("secondary", "X", "secondary"),
+        ("special", "X", "primary"),
+        ("all_through", "R", "primary"),
+        ("all_through", "Y9", "secondary"),
+    ],  # noqa: E501
+)
+def test_the_school_files_groups_take_mis_years_and_the_schools_timetable(db, phase, year, expected):
+    from tests.factories import make_school
+
+    school = make_school(phase=phase, groups=[{"name": "Group A", "year": year}], closures=[])
+    group = RegistrationGroup.objects.get(school=school, name="Group A")
+    assert (group.year, group.phase) == ({"N1": -2, "X": 99, "R": 0, "Y9": 9}[year], expected)
