@@ -12,7 +12,7 @@ from .filters import IdFilter, YearFilter
 from .pagination import ListPagination
 from .permissions import visible_groups
 
-YEAR_HELP = "National curriculum year; 0 for Reception"
+YEAR_HELP = "National curriculum year: -2 Nursery 1, -1 Nursery 2, 0 Reception, 1–14, 99 not following it (X)"
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -25,7 +25,7 @@ class GroupSerializer(serializers.ModelSerializer):
 
 class GroupFilter(filters.FilterSet):
     school = IdFilter(field_name="school_id")
-    year = YearFilter(field_name="year", help_text="National curriculum year (0 = Reception)")
+    year = YearFilter(field_name="year")
     phase = filters.ChoiceFilter(field_name="phase", choices=RegistrationGroup._meta.get_field("phase").choices)
 
     class Meta:

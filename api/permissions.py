@@ -16,6 +16,7 @@ from registers.models import Contact, Mark, Pupil, RegistrationGroup, School
 from registers.permissions import (
     AGGREGATE_ONLY,
     OFFICE_TEAM,
+    imports_school_data,
     is_aggregate_reader,
     is_office_team,
     is_superuser,
@@ -81,6 +82,8 @@ rules.add_perm(
 )
 rules.add_perm("registers.api_view_aggregates", is_office_team | is_aggregate_reader | is_integration | is_superuser)
 rules.add_perm("registers.api_sign_in_late", is_office_team | is_writing_integration | is_superuser)
+# MIS sync: those who import from the MIS on the Imports page, or the school's write token.
+rules.add_perm("registers.api_sync_pupils", imports_school_data | is_writing_integration | is_superuser)
 
 
 def check(request, perm: str, obj, message: str):

@@ -44,7 +44,7 @@ class PupilSerializer(serializers.ModelSerializer):
 class PupilFilter(filters.FilterSet):
     school = IdFilter(field_name="school_id")
     group = IdFilter(field_name="group_id")
-    year = YearFilter(field_name="year", help_text="National curriculum year (0 = Reception)")
+    year = YearFilter(field_name="year")
     upn = filters.CharFilter(field_name="upn", lookup_expr="iexact", max_length=13)
     on_roll = filters.DateFilter(method="filter_on_roll", help_text="Only pupils on roll on this date")
 

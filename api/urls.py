@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import absence_reports, groups, kiosk, marks, pupils, registers, schools, statistics
+from . import absence_reports, groups, kiosk, marks, pupil_sync, pupils, registers, schools, statistics
 
 router = SimpleRouter()
 router.register("schools", schools.SchoolViewSet, basename="api-school")
@@ -27,6 +27,8 @@ v1 = [
     path("statistics/pupils/", statistics.PupilStatisticsView.as_view(), name="api-statistics-pupils"),
     path("statistics/cohort/", statistics.CohortStatisticsView.as_view(), name="api-statistics-cohort"),
     path("kiosk/late-arrivals/", kiosk.LateSignInView.as_view(), name="api-kiosk-late"),
+    # before the router, whose pupils/<id>/ would otherwise take "sync" for an id
+    path("pupils/sync/", pupil_sync.PupilSyncView.as_view(), name="api-pupils-sync"),
     *router.urls,
 ]
 

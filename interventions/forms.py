@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from registers.models import Contact, Staff
+from registers.years import year_label
 
 from .models import LadderStage, LegalStep, NoticeToImprove, PenaltyNotice, TaskKind
 from .selectors.dashboard import CHARACTERISTICS
@@ -19,9 +20,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, years=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [("", "All year groups")] + [
-            (y, "Reception" if y == 0 else f"Year {y}") for y in years
-        ]
+        self.fields["year"].choices = [("", "All year groups")] + [(y, year_label(y)) for y in years]
         self.fields["characteristic"].choices = [("", "All pupils")] + [
             (key, label) for key, (label, _q) in CHARACTERISTICS.items()
         ]
@@ -87,9 +86,7 @@ class CaseListFilterForm(forms.Form):
 
     def __init__(self, *args, years=(), stages=(), owners=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [("", "All year groups")] + [
-            (y, "Reception" if y == 0 else f"Year {y}") for y in years
-        ]
+        self.fields["year"].choices = [("", "All year groups")] + [(y, year_label(y)) for y in years]
         self.fields["stage"].choices = [("", "Any stage")] + [(s.pk, str(s)) for s in stages]
         self.fields["owner"].choices = [("", "Anyone"), ("none", "Nobody yet")] + [
             (str(o.pk), o.display_name) for o in owners

@@ -21,6 +21,7 @@ from .models import (
     Contact,
     Enrolment,
     Holiday,
+    ImportRun,
     Mark,
     Notification,
     Pupil,
@@ -188,7 +189,7 @@ class ContactInline(admin.StackedInline):
     fields = [
         ("priority", "title", "forename", "surname", "relationship"),
         ("parental_responsibility", "lives_with_pupil"),
-        ("telephone", "email"),
+        ("telephone", "other_telephones", "email"),
         ("address", "postcode"),
         "user",
     ]
@@ -329,3 +330,16 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         for token in queryset:
             token.revoke()
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin):
+    """Every file imported from the MIS (Imports page or command line): who, when, which file
+    (name and SHA-256), what it did. Written only by the import services; view only."""
+
+    list_display = ["uploaded_at", "school", "kind", "file_name", "status", "uploaded_by_name", "via"]
+    list_filter = ["school", "kind", "status", "via"]
+    search_fields = ["file_name", "sha256", "uploaded_by_name"]
+    list_select_related = ["school"]
+    date_hierarchy = "uploaded_at"
+    exclude = ["file"]

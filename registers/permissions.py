@@ -141,3 +141,21 @@ def teaches_any_group(user):
 rules.add_perm("registers.view_pupil_list", is_office_team | is_teacher | teaches_any_group | is_superuser)
 # Characteristics (FSM, SEN, EAL, looked-after …) and contacts: the office team only.
 rules.add_perm("registers.view_pupil_details", is_office_team | is_superuser)
+
+
+# --- imports from the MIS (registers/import_views.py) ---------------------------------------
+
+# Who brings the school's data in from the MIS: the office, the data manager, the attendance
+# officer and the headteacher — not teachers, governors, parents, or the rest of the office team.
+IMPORTERS = {P.OFFICE, P.DATA_MANAGER, P.ATTENDANCE_OFFICER, P.HEADTEACHER}
+
+
+@rules.predicate
+def imports_school_data(user, obj=None):
+    staff = staff_of(user)
+    if staff is None or staff.position not in IMPORTERS:
+        return False
+    return obj is None or school_id_of(obj) == staff.school_id
+
+
+rules.add_perm("registers.import_data", imports_school_data | is_superuser)

@@ -80,6 +80,7 @@ def office_home(request, staff):
     school = staff.school
     period = year_to_date(school)
     figures = total_figures(school=school, date_from=period.date_from, date_to=period.date_to)
+    imports = reverse("imports:page") if request.user.has_perm("registers.import_data") else None
     links = [
         (label, url)
         for label, url in [
@@ -88,6 +89,7 @@ def office_home(request, staff):
             ("Late arrivals", url_or_none("registers:office_late_arrival")),
             ("Take a register", url_or_none("registers:today")),
             ("All pupils", reverse("pupil-list")),
+            ("Imports from the MIS", imports),
             ("School set-up (admin)", reverse("admin:index") if request.user.is_staff else None),
         ]
         if url

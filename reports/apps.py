@@ -7,4 +7,4 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
-        from . import permissions  # noqa: F401  (registers the permissions)
+        from . import permissions, receivers  # noqa: F401  (registers the permissions; connects to imports)

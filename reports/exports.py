@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from registers.ctf import CTFRejected, parse_xml
 from registers.models import Enrolment, Mark, Pupil, School, SchoolDay
 from registers.selectors import AttendanceFigures, pupil_figures, pupils_on_roll
 from registers.years import year_label
@@ -421,9 +422,9 @@ def import_ctf_attendance(*, school: School, data: bytes, user=None) -> list[Pre
     PreviousSchoolAttendance row for that school — never marks in our register — and a
     re-import of the same file changes nothing."""
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise CTFImportError(f"The file is not valid XML: {exc}.")
+        root = parse_xml(data)  # defusedxml: no DTDs or entities, a size limit; namespaces removed
+    except CTFRejected as exc:
+        raise CTFImportError(" ".join(str(p) for p in exc.problems)) from None
     if root.tag != "CTfile":
         raise CTFImportError("This is not a Common Transfer File (the root element must be CTfile).")
     src = root.find("Header/SourceSchool")

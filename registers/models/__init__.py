@@ -7,6 +7,7 @@ register service); their history rows are append-only, enforced by database trig
 
 from .api_tokens import TOKEN_PREFIX, ApiToken, hash_token
 from .codes import AttendanceCode, SubReason
+from .imports import ImportRun
 from .marks import Mark, ProtectedQuerySet, Register
 from .notifications import Notification
 from .people import Contact, Enrolment, Pupil, RegistrationGroup, Staff
@@ -42,6 +43,7 @@ __all__ = [
     "Contact",
     "Enrolment",
     "Holiday",
+    "ImportRun",
     "Mark",
     "Notification",
     "ProtectedQuerySet",

@@ -166,7 +166,12 @@ class Contact(models.Model):
     relationship = models.CharField(max_length=40, help_text="Mother, father, carer, grandparent …")
     parental_responsibility = models.BooleanField(default=True)
     lives_with_pupil = models.BooleanField(default=True)
-    telephone = models.CharField(max_length=40, blank=True)
+    telephone = models.CharField(max_length=40, blank=True, help_text="The number to ring first")
+    other_telephones = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Other numbers from the MIS, e.g. 'Home: 01632 960123 · Work: 0117 496 0000'",
+    )
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=10, blank=True)

@@ -80,3 +80,53 @@ def entry(pupil, day, session, code, **kwargs) -> MarkEntry:
 def audit_counts() -> tuple[int, int]:
     """(marks, history rows): what a refused write must leave unchanged."""
     return Mark.objects.count(), Mark.history.count()
+
+
+# --- imports from the MIS ---------------------------------------------------------------------
+
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+SECONDARY_TIMES = {
+    "secondary": {
+        "am": {"opens": "08:35", "late_after": "08:45", "closes": "09:05"},
+        "pm": {"opens": "13:20", "late_after": "13:30", "closes": "13:50"},
+    }
+}
+
+
+def sample(name: str) -> bytes:
+    """A file from tests/registers/data, as uploaded (bytes: BOM, CRLF and all)."""
+    return (DATA / name).read_bytes()
+
+
+@pytest.fixture
+def ashcombe(db):
+    return make_ashcombe()
+
+
+def make_ashcombe():
+    """The secondary school whose own MIS wrote ctf_sims_secondary.xml (LA 936, estab 4321)."""
+    return make_school(
+        urn="138456",
+        name="Ashcombe Park Academy",
+        la_number="936",
+        establishment_number="4321",
+        phase="secondary",
+        register_times=SECONDARY_TIMES,
+        closures=[],
+        groups=[{"name": "7A", "year": 7}, {"name": "10C", "year": 10}],
+    )
+
+
+@pytest.fixture
+def hillside(db):
+    """Another secondary school, which pupils from Ashcombe (the CTF) join."""
+    return make_school(
+        urn="140999",
+        name="Hillside School",
+        la_number="936",
+        establishment_number="5402",
+        phase="secondary",
+        register_times=SECONDARY_TIMES,
+        closures=[],
+        groups=[],
+    )

@@ -157,7 +157,7 @@ def test_import_school_updates_what_changed_with_history(school):
         ({"closures": [{"date": "2026-05-07", "reason": "x", "year_groups": ["six"]}]}, "year_groups should be"),
         ({"closures": [{"date": "2026-05-07", "reason": "x", "year_groups": 6}]}, "year_groups should be"),
         ({"closures": [{"date": "2026-05-07"}]}, "a reason is required"),
-        ({"groups": [{"name": "Year 1", "year": "one"}]}, "year 'one' is not a number"),
+        ({"groups": [{"name": "Year 1", "year": "one"}]}, "'one' is not a national curriculum year"),
         ({"groups": [{"year": 1}]}, "groups[1]: a name is required"),
         ({"groups": ["Year 1"]}, "groups[1] should be an object"),
         ({"la_number": "80123"}, "la_number"),  # refused by the model, reported like the rest
@@ -197,13 +197,18 @@ def test_import_pupils_creates_pupils_and_enrolments(school, pupils):
 def test_import_pupils_twice_changes_nothing(school, pupils):
     text = pupils_csv(pupil_row(1), pupil_row(2, admission_date="2026-01-12"), pupil_row(3, leaving_date="2025-12-19"))
     before = history_counts()
-    assert import_pupils(school=school, text=text) == {"created": 0, "updated": 0, "unchanged": 3}
+    assert import_pupils(school=school, text=text).counts() == {
+        "created": 0,
+        "changed": 0,
+        "leaving": 0,
+        "unchanged": 3,
+    }
     assert history_counts() == before
 
 
 def test_import_pupils_updates_a_leaving_date(school, pupils):
-    counts = import_pupils(school=school, text=pupils_csv(pupil_row(1, leaving_date="2026-03-27")))
-    assert counts == {"created": 0, "updated": 1, "unchanged": 0}
+    counts = import_pupils(school=school, text=pupils_csv(pupil_row(1, leaving_date="2026-03-27"))).counts()
+    assert counts == {"created": 0, "changed": 0, "leaving": 1, "unchanged": 0}
     assert pupils[upn(1)].enrolments.get().leaving_date == D(2026, 3, 27)
 
 
@@ -235,13 +240,14 @@ def test_a_leaver_returning_after_their_leaving_date_gets_a_second_enrolment(sch
     [
         (pupil_row(9, upn="A801200005001"), "wrong check letter"),
         (pupil_row(9, upn="B80120000500"), "has 12 characters"),
-        (pupil_row(9, date_of_birth="14/03/2018"), "date_of_birth '14/03/2018' is not a date"),
+        (pupil_row(9, date_of_birth="31/02/2018"), "date_of_birth '31/02/2018' is not a date"),
+        (pupil_row(9, date_of_birth="2018/03/14"), "date_of_birth '2018/03/14' is not a date"),
         (pupil_row(9, admission_date="2025-02-30"), "admission_date '2025-02-30' is not a date"),
-        (pupil_row(9, group="Year 9"), "group 'Year 9' does not exist"),
+        (pupil_row(9, year="Y15"), "'Y15' is not a national curriculum year"),
         (pupil_row(1), "appears again (first on line 2)"),
         (pupil_row(9, sex="X"), "sex 'X' should be F or M"),
         (pupil_row(9, leaving_date="2025-08-01"), "before admission_date"),
-        (pupil_row(9, fsm="maybe"), "fsm 'maybe' should be Y or N"),
+        (pupil_row(9, fsm="maybe"), "fsm 'maybe' should be Yes or No"),
         (pupil_row(9, ethnicity="WHITEBRITISH"), "ethnicity"),  # too long for the field
     ],
 )
@@ -258,7 +264,8 @@ def test_one_bad_pupil_row_writes_nothing_and_names_the_line(school, bad_row, me
 def test_pupil_file_with_a_missing_column_is_refused(school):
     with pytest.raises(ImportRejected) as exc:
         import_pupils(school=school, text="upn,legal_surname\n" + upn(1) + ",Smith\n")
-    assert "missing column(s)" in str(exc.value.problems[0]) and "date_of_birth" in str(exc.value.problems[0])
+    missing = [str(p) for p in exc.value.problems]
+    assert any("no column for the date of birth" in p and "'dob'" in p for p in missing), missing
 
 
 # --- marks ------------------------------------------------------------------------------------
@@ -266,9 +273,10 @@ def test_pupil_file_with_a_missing_column_is_refused(school):
 
 def test_import_marks_through_the_register_service(school, pupils):
     text = marks_csv(f"{upn(1)},2025-09-08,AM,/,", f"{upn(1)},2025-09-08,PM,L,12", f"{upn(1)},2025-09-09,AM,c2,")
-    assert import_marks(school=school, text=text, actor=OFFICE, source_name="sims.csv") == {
+    assert import_marks(school=school, text=text, actor=OFFICE, source_name="sims.csv").counts() == {
         "created": 3,
-        "amended": 0,
+        "changed": 0,
+        "leaving": 0,
         "unchanged": 0,
     }
     marks = {(m.date, m.session): m for m in Mark.objects.select_related("code")}
@@ -286,7 +294,7 @@ def test_import_marks_with_errors_writes_nothing_and_lists_every_bad_row(school,
         "A801200005001,2025-09-08,AM,/,",  # 4 invalid UPN
         f"{upn(1)},2025-09-06,AM,/,",  # 5 a Saturday
         f"{upn(2)},2025-09-09,AM,/,",  # 6 before the joiner's admission
-        f"{upn(1)},9/9/2025,AM,/,",  # 7 malformed date
+        f"{upn(1)},2025/9/9,AM,/,",  # 7 malformed date
         f"{upn(1)},2025-09-08,AM,I,",  # 8 duplicate of line 2
         f"{upn(1)},2025-09-10,XX,/,",  # 9 bad session
         f"{upn(1)},2025-09-10,AM,L,soon",  # 10 bad minutes
@@ -303,7 +311,7 @@ def test_import_marks_with_errors_writes_nothing_and_lists_every_bad_row(school,
     assert "wrong check letter" in problems[4]
     assert "not a school session" in problems[5] and "weekend" in problems[5]
     assert "not on roll" in problems[6]
-    assert "not a date in the form YYYY-MM-DD" in problems[7]
+    assert "is not a date: write it as DD/MM/YYYY" in problems[7]
     assert "duplicate row" in problems[8] and "line 2" in problems[8]
     assert "should be AM or PM" in problems[9]
     assert "not a whole number" in problems[10]
@@ -314,7 +322,8 @@ def test_reimporting_the_same_marks_creates_nothing(school, pupils):
     text = marks_csv(f"{upn(1)},2025-09-08,AM,/,", f"{upn(1)},2025-09-08,PM,U,40", f"{upn(3)},2025-12-19,AM,N,")
     import_marks(school=school, text=text, actor=OFFICE)
     before = audit_counts()
-    assert import_marks(school=school, text=text, actor=OFFICE) == {"created": 0, "amended": 0, "unchanged": 3}
+    again = import_marks(school=school, text=text, actor=OFFICE)
+    assert again.counts()["unchanged"] == 3 and not again.changes_anything
     assert audit_counts() == before == (3, 3)
 
 
@@ -323,7 +332,8 @@ def test_a_changed_code_on_reimport_is_an_amendment_with_a_reason(school, pupils
     counts = import_marks(
         school=school, text=marks_csv(f"{upn(1)},2025-09-08,AM,I,"), actor=OFFICE, source_name="day2.csv"
     )
-    assert counts == {"created": 0, "amended": 1, "unchanged": 0}
+    assert counts.counts() == {"created": 0, "changed": 1, "leaving": 0, "unchanged": 0}
+    assert [(c.details, c.where) for c in counts.changes] == [(["N → I"], "line 2")]
     mark = Mark.objects.get()
     assert (mark.code.code, mark.version, mark.reason) == ("I", 2, "corrected by import of day2.csv")
     history = list(Mark.history.filter(id=mark.id).order_by("history_id"))

@@ -1,26 +1,22 @@
-from django.core.management.base import BaseCommand, CommandError
+from registers.models import ImportRun
 
-from registers.imports import ImportRejected, import_pupils
-
-from ._base import get_school, rejected
+from ._base import FileImportCommand, parse_option_date
 
 
-class Command(BaseCommand):
-    help = "Create or update pupils and their enrolments from a CSV file."
+class Command(FileImportCommand):
+    help = (
+        "Create or update pupils and their enrolments from the MIS's pupil CSV (MIS headings, DD/MM/YYYY dates, "
+        "years N1–X). With --full-roll, pupils on roll who are not in the file leave on --leaving-date."
+    )
+    kind = ImportRun.Kind.PUPILS
 
     def add_arguments(self, parser):
-        parser.add_argument("--school", required=True, help="URN")
-        parser.add_argument("file")
+        super().add_arguments(parser)
+        parser.add_argument("--full-roll", action="store_true", help="the file lists every pupil on roll")
+        parser.add_argument("--leaving-date", help="YYYY-MM-DD: the leaving date for pupils not in a --full-roll file")
 
-    def handle(self, *args, school, file, **options):
-        school = get_school(school)
-        try:
-            with open(file, encoding="utf-8-sig", newline="") as handle:
-                text = handle.read()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
-        try:
-            counts = import_pupils(school=school, text=text)
-        except ImportRejected as exc:
-            raise rejected(exc, file) from None
-        self.stdout.write("Pupils: {created} created, {updated} updated, {unchanged} unchanged.".format(**counts))
+    def options(self, options):
+        return {
+            "full_roll": options.get("full_roll"),
+            "leaving_date": parse_option_date(options.get("leaving_date"), "--leaving-date"),
+        }
