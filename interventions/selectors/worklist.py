@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.db.models.fields.json import KeyTransform
 
 from registers.models import School
-from registers.selectors import pupils_on_roll
+from registers.selectors import PENALTY_THRESHOLD_SESSIONS, pupils_on_roll
 
 from ..ladder import merged_choices, precedence
 from ..models import Alert, Rule
@@ -40,6 +40,7 @@ class Proposal:
     stage_order: int | None
     actions: list[str]
     evidence: str
+    found_on: dt.date | None = None
     folded: list[str] = field(default_factory=list)
 
     @property
@@ -70,7 +71,13 @@ class WorkRow:
 
     @property
     def urgent(self) -> bool:
-        return self.severe or any(p.trigger in URGENT_TRIGGERS for p in self.proposals)
+        """At the penalty-notice threshold (proposed now, or counted in today's figures) or
+        severely absent."""
+        return (
+            self.severe
+            or self.threshold_sessions >= PENALTY_THRESHOLD_SESSIONS
+            or any(p.trigger in URGENT_TRIGGERS for p in self.proposals)
+        )
 
     @property
     def top_stage(self) -> int:
@@ -106,6 +113,7 @@ def new_alert_rows(*, school: School, today: dt.date, pupil_q: Q) -> list[dict]:
             stage_order=F("rule__stage__order"),
             stage_name=F("rule__stage__name"),
             figures=KeyTransform("figures", "evidence"),
+            window=KeyTransform("name", KeyTransform("window", "evidence")),
             forename=F("pupil__legal_forename"),
             preferred=F("pupil__preferred_forename"),
             surname=F("pupil__legal_surname"),
@@ -116,13 +124,15 @@ def new_alert_rows(*, school: School, today: dt.date, pupil_q: Q) -> list[dict]:
     )
 
 
-def evidence_phrase(figures: dict | None) -> str:
-    """The figure behind an alert, in words (as the alert's own page leads with it)."""
+def evidence_phrase(figures: dict | None, window: str | None = None) -> str:
+    """The figure behind an alert, in words (as the alert's own page leads with it), with the
+    window a percentage is over (the year to date, a half-term, a monitoring period …)."""
     f = figures or {}
     if f.get("unauthorised_sessions"):
         return f"{f['unauthorised_sessions']} unauthorised sessions in 10 school weeks"
     if f.get("attendance_percent") is not None:
-        return f"{f['attendance_percent']:.1f} % attendance"
+        over = "" if not window else f" over {'' if window.startswith('this ') else 'the '}{window}"
+        return f"{f['attendance_percent']:.1f} % attendance{over}"
     if f.get("late_marks"):
         return f"{f['late_marks']} late marks"
     if f.get("school_days"):
@@ -162,7 +172,8 @@ def _proposal(alerts: list[dict], titles: dict[str, str]) -> Proposal:
         trigger=top["trigger"],
         stage_order=top["stage_order"],
         actions=actions or ["Add to the pupil's case"],
-        evidence=evidence_phrase(top["figures"]),
+        evidence=evidence_phrase(top["figures"], top.get("window")),
+        found_on=top["found_on"],
         folded=folded,
     )
 

@@ -97,6 +97,7 @@ def test_one_row_per_pupil_most_urgent_first_with_the_ladder_folded(school, stor
     # two rules, one proposal: stage 2's letter and stage 1's call, merged
     [step] = fallen.proposals
     assert step.title == "Stage 2: Concern letter" and len(step.alert_ids) == 2
+    assert step.evidence == "93.3 % attendance over the academic year 2025/26"
     assert step.actions == [
         "Letter: Attendance concern",
         "Pastoral conversation with the pupil and a phone call home (Class teacher)",
