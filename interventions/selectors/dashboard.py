@@ -17,7 +17,7 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from registers.models import AttendanceCode, Mark, Pupil, Register, RegistrationGroup, School, SchoolDay
@@ -25,9 +25,9 @@ from registers.selectors import PENALTY_THRESHOLD_SESSIONS, pupils_on_roll, regi
 
 from ..evaluation.context import Context
 from ..evaluation.snapshot import pupil_snapshot
-from ..models import Action, Case, CheckRun, MonitoringPeriod, NoticeToImprove, PupilSnapshot
+from ..models import Action, Alert, Case, CheckRun, MonitoringPeriod, NoticeToImprove, PupilSnapshot
 from ..policy.letter_templates import letter_titles
-from .worklist import ROWS_SHOWN, WorkRow, new_alert_rows, worklist
+from .worklist import ROWS_SHOWN, WorkRow, alert_details, new_alert_rows, spell_out, worklist
 
 CAT = AttendanceCode.Category
 ABSENCE = (CAT.AUTHORISED, CAT.UNAUTHORISED)
@@ -271,11 +271,13 @@ def dashboard(
         ).values_list("pupil_id", "id", "stage__order", "stage__name")
     }
     open_cases = {pupil_id: case[0] for pupil_id, case in cases.items()}
-    work = worklist(
-        alerts,
-        figures={r["pupil_id"]: r for r in rows},
+    work = worklist(alerts, figures={r["pupil_id"]: r for r in rows}, cases=cases)
+    shown = work if all_rows else work[:ROWS_SHOWN]
+    spell_out(
+        shown,
+        details=alert_details([a["pk"] for row in shown for a in row.alerts]),
         cases=cases,
-        titles=letter_titles(school) if alerts else {},
+        titles=letter_titles(school) if shown else {},
     )
     left = list(
         Case.objects.filter(school=school, status=Case.Status.OPEN)
@@ -293,7 +295,7 @@ def dashboard(
         overdue_n_count=overdue_count,
         n_cutoff=n_cutoff,
         missing_registers=registers,
-        worklist=work if all_rows else work[:ROWS_SHOWN],
+        worklist=shown,
         worklist_total=len(work),
         reviews_due=reviews,
         tasks_due=tasks,
@@ -341,9 +343,9 @@ def _wanted() -> Q:
 def _figure_rows(
     school, today, recent_days, filters, on_roll, *, also=frozenset(), live=False
 ) -> tuple[FiguresSource | None, list[dict]]:
-    """The pupils the year-long lists may show (on roll today), and those in `also` (the
-    worklist's), with their figures and names: two queries from the latest fresh snapshot, or
-    the checks' own computation when there is none."""
+    """The pupils the year-long lists may show (on roll today), and those with new alerts (the
+    worklist's, `also` when worked out live), with their figures and names: two queries from
+    the latest fresh snapshot, or the checks' own computation when there is none."""
     run = None
     if not live:
         run = (
@@ -354,7 +356,7 @@ def _figure_rows(
     if run is not None:
         rows = list(
             PupilSnapshot.objects.filter(run=run)
-            .filter(_wanted() | Q(pupil_id__in=sorted(also)))
+            .filter(_wanted() | Q(Exists(Alert.objects.filter(pupil_id=OuterRef("pupil_id"), status=Alert.Status.NEW))))
             .filter(filters.on("pupil__"), pupil__in=on_roll)
             .values("pupil_id", *_FIGURES, **_pupil_name("pupil__"))
         )

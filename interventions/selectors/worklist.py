@@ -59,7 +59,7 @@ class WorkRow:
     name: str
     group: str
     year: int
-    proposals: list[Proposal]
+    proposals: list[Proposal] = field(default_factory=list)
     case_id: int | None = None
     case_stage: str = ""
     attendance: float | None = None
@@ -68,20 +68,15 @@ class WorkRow:
     threshold_unresolved: int = 0
     severe: bool = False
     persistent: bool = False
+    top_stage: int = 0  # the stage the row proposes (0: off the ladder only)
+    urgent_finding: bool = False  # a penalty-threshold or severe-absence rule found the pupil
+    alerts: list[dict] = field(default_factory=list, repr=False)  # the new alerts it proposes from
 
     @property
     def urgent(self) -> bool:
-        """At the penalty-notice threshold (proposed now, or counted in today's figures) or
-        severely absent."""
-        return (
-            self.severe
-            or self.threshold_sessions >= PENALTY_THRESHOLD_SESSIONS
-            or any(p.trigger in URGENT_TRIGGERS for p in self.proposals)
-        )
-
-    @property
-    def top_stage(self) -> int:
-        return max((p.stage_order or 0 for p in self.proposals), default=0)
+        """At the penalty-notice threshold (found, or counted in today's figures) or severely
+        absent."""
+        return self.urgent_finding or self.severe or self.threshold_sessions >= PENALTY_THRESHOLD_SESSIONS
 
     def sort_key(self) -> tuple:
         return (
@@ -95,7 +90,8 @@ class WorkRow:
 
 
 def new_alert_rows(*, school: School, today: dt.date, pupil_q: Q) -> list[dict]:
-    """The school's new alerts not snoozed past `today`, for pupils on roll today (one query)."""
+    """The school's new alerts not snoozed past `today`, for pupils on roll today: what ranking
+    needs, without the evidence (one query; `alert_details` adds the rest for the rows shown)."""
     on_roll = pupils_on_roll(school=school, date_from=today, date_to=today)
     return list(
         Alert.objects.filter(school=school, status=Alert.Status.NEW, pupil__in=on_roll)
@@ -107,13 +103,8 @@ def new_alert_rows(*, school: School, today: dt.date, pupil_q: Q) -> list[dict]:
             "pupil_id",
             "rule_id",
             "found_on",
-            "proposals",
-            rule_name=F("rule__name"),
             trigger=F("rule__trigger"),
             stage_order=F("rule__stage__order"),
-            stage_name=F("rule__stage__name"),
-            figures=KeyTransform("figures", "evidence"),
-            window=KeyTransform("name", KeyTransform("window", "evidence")),
             forename=F("pupil__legal_forename"),
             preferred=F("pupil__preferred_forename"),
             surname=F("pupil__legal_surname"),
@@ -122,6 +113,22 @@ def new_alert_rows(*, school: School, today: dt.date, pupil_q: Q) -> list[dict]:
             group_name=F("pupil__group__name"),
         )
     )
+
+
+def alert_details(pks: list[int]) -> dict[int, dict]:
+    """What the rows shown spell out for their alerts: the rule and stage names, the proposals
+    and the evidence's figures and window (one query, for those alerts only)."""
+    if not pks:
+        return {}
+    rows = Alert.objects.filter(pk__in=pks).values(
+        "pk",
+        "proposals",
+        rule_name=F("rule__name"),
+        stage_name=F("rule__stage__name"),
+        figures=KeyTransform("figures", "evidence"),
+        window=KeyTransform("name", KeyTransform("window", "evidence")),
+    )
+    return {row.pop("pk"): row for row in rows}
 
 
 def evidence_phrase(figures: dict | None, window: str | None = None) -> str:
@@ -178,11 +185,16 @@ def _proposal(alerts: list[dict], titles: dict[str, str]) -> Proposal:
     )
 
 
+def _eligible(alerts: list[dict], reached: int) -> list[dict]:
+    """The alerts that still propose something: off the ladder, or a stage not yet reached."""
+    return [a for a in alerts if not a["stage_order"] or a["stage_order"] > reached]
+
+
 def pupil_proposals(alerts: list[dict], reached: int, titles: dict[str, str]) -> list[Proposal]:
     """A pupil's new alerts as proposals: the next ladder step (stages the open case has
     `reached` are not proposed again), then one item per rule off the ladder."""
-    ordered = sorted(alerts, key=lambda a: precedence(a["stage_order"], a["found_on"], a["pk"]))
-    ladder = [a for a in ordered if a["stage_order"] and a["stage_order"] > reached]
+    ordered = sorted(_eligible(alerts, reached), key=lambda a: precedence(a["stage_order"], a["found_on"], a["pk"]))
+    ladder = [a for a in ordered if a["stage_order"]]
     out = [_proposal(ladder, titles)] if ladder else []
     by_rule: dict[int, list[dict]] = defaultdict(list)
     for alert in ordered:
@@ -211,22 +223,19 @@ def _figures(row: WorkRow, snap: dict | None) -> None:
 
 
 def worklist(
-    alert_rows: list[dict],
-    *,
-    figures: dict[int, dict],
-    cases: dict[int, tuple[int, int | None, str | None]],
-    titles: dict[str, str],
+    alert_rows: list[dict], *, figures: dict[int, dict], cases: dict[int, tuple[int, int | None, str | None]]
 ) -> list[WorkRow]:
-    """One row per pupil with something to decide, most urgent first. `figures` are the
-    pupils' snapshot rows by pupil id; `cases` their open case as (id, stage order, stage name)."""
+    """One row per pupil with something to decide, most urgent first (the proposals are spelt
+    out by `spell_out` for the rows a page lists). `figures` are the pupils' snapshot rows by
+    pupil id; `cases` their open case as (id, stage order, stage name)."""
     by_pupil: dict[int, list[dict]] = defaultdict(list)
     for alert in alert_rows:
         by_pupil[alert["pupil_id"]].append(alert)
     rows = []
     for pupil_id, alerts in by_pupil.items():
         case_id, reached, stage_name = cases.get(pupil_id, (None, None, None))
-        proposals = pupil_proposals(alerts, reached or 0, titles)
-        if not proposals:
+        eligible = _eligible(alerts, reached or 0)
+        if not eligible:
             continue  # only stages the case has already reached
         first = alerts[0]
         row = WorkRow(
@@ -234,11 +243,21 @@ def worklist(
             name=_name(first),
             group=first["group_name"] or "",
             year=first["year_group"],
-            proposals=proposals,
             case_id=case_id,
             case_stage=f"Stage {reached}: {stage_name}" if reached else "",
+            top_stage=max((a["stage_order"] or 0 for a in eligible), default=0),
+            urgent_finding=any(a["trigger"] in URGENT_TRIGGERS for a in eligible),
+            alerts=alerts,
         )
         _figures(row, figures.get(pupil_id))
         rows.append(row)
     rows.sort(key=WorkRow.sort_key)
     return rows
+
+
+def spell_out(rows: list[WorkRow], *, details: dict[int, dict], cases: dict, titles: dict[str, str]) -> None:
+    """Fill in the rows' proposals from their alerts and the alerts' `details`."""
+    for row in rows:
+        reached = cases.get(row.pupil_id, (None, 0, None))[1] or 0
+        alerts = [{**alert, **details[alert["pk"]]} for alert in row.alerts]
+        row.proposals = pupil_proposals(alerts, reached, titles)
