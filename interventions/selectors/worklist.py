@@ -153,7 +153,8 @@ def evidence_phrase(figures: dict | None, window: str | None = None) -> str:
 
 def _label(proposal: dict, titles: dict[str, str]) -> str:
     if proposal.get("type") == "letter":
-        return f"Letter: {titles.get(proposal.get('template'), proposal.get('template'))}"
+        key = proposal.get("template")
+        return f"Letter: {titles[key]}" if key in titles else f"Letter “{key}” (no such template yet)"
     if proposal.get("type") == "stage":
         return ""  # the item's title names the stage
     return proposal.get("label", "")

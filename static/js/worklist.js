@@ -13,7 +13,7 @@
   function update() {
     var n = 0;
     for (var i = 0; i < items.length; i++) { if (items[i].checked) { n++; } }
-    if (count) { count.textContent = n ? "(" + n + " ticked)" : ""; }
+    if (count) { count.textContent = n ? n + " ticked" : ""; }
     if (all) {
       all.checked = n === items.length && n > 0;
       all.indeterminate = n > 0 && n < items.length;
