@@ -232,6 +232,38 @@ def _iso(d: dt.date) -> str:
     return d.isoformat()
 
 
+def officer_weeks_so_far(school, earlier: dt.date, today: dt.date) -> None:
+    """The attendance officer's last three weeks, so the first sign-in shows a worklist with a
+    history behind it: the checks ran on `earlier`, the officer accepted every proposal for the
+    ten most urgent pupils (cases, tasks, the letters as one batch per template), dismissed
+    two with a reason and snoozed one. This morning's run then proposes only what is new:
+    pupils who have moved up the ladder since, and those found for the first time."""
+    from interventions.selectors.dashboard import dashboard
+    from interventions.services import accept_proposals, dismiss_proposals, snooze_proposals
+
+    officer = Staff.objects.select_related("user").get(user__username="officer")
+    run_checks(school=school, on=earlier)
+    moment = dt.datetime.combine(earlier, dt.time(16, 0), tzinfo=LONDON)
+    rows = dashboard(school=school, today=earlier, now=moment, all_rows=True).worklist
+    accept = [list(p.alert_ids) for row in rows[:10] for p in row.proposals]
+    accept_proposals(school=school, items=accept, user=officer.user, on=earlier, owner=officer)
+    quiet = [row for row in rows[10:] if not row.urgent and row.top_stage <= 2]
+    if len(quiet) >= 3:
+        dismiss_proposals(
+            school=school,
+            items=[p.alert_ids for p in quiet[0].proposals + quiet[1].proposals],
+            reason="Known medical condition: a plan is agreed with the family and the school nurse",
+            user=officer.user,
+        )
+        snooze_proposals(
+            school=school,
+            items=[p.alert_ids for p in quiet[2].proposals],
+            until=today + dt.timedelta(days=7),
+            user=officer.user,
+            on=earlier,
+        )
+
+
 def demo_school_data(today: dt.date) -> dict:
     start_year = today.year if today.month >= 8 else today.year - 1
     previous, current = typical_english_calendar(start_year - 1), typical_english_calendar(start_year)
@@ -556,6 +588,8 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
     # so the attendance officer's dashboard has alerts to work.
     load_policy_preset(school=school, preset="A")
     install_starter_templates(school=school)
+    if len(marked_days) > 20:
+        officer_weeks_so_far(school, marked_days[-16].date, today)
     if marked_days:
         run_checks(school=school, on=marked_days[-1].date)
 

@@ -26,6 +26,47 @@ class DashboardFilterForm(forms.Form):
         ]
 
 
+def _item(value: str) -> list[int] | None:
+    parts = value.split("-")
+    return [int(p) for p in parts] if value and all(p.isdigit() for p in parts) else None
+
+
+class WorklistForm(forms.Form):
+    """A decision on the worklist: one proposal's own Accept button (`accept`), or the bulk
+    actions on the proposals ticked (`item`, each the alert ids it decides)."""
+
+    ACTIONS = {"accept": "accept", "dismiss": "dismiss", "snooze": "snooze"}
+
+    do = forms.ChoiceField(choices=[(k, k) for k in ACTIONS], required=False)
+    reason = forms.CharField(max_length=500, required=False, label="Reason for dismissing")
+    until = forms.DateField(
+        required=False, label="Snooze until", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.items: list[list[int]] = []
+        if data is not None:
+            one = data.get("accept", "")
+            values = [one] if one else data.getlist("item")
+            self.items = [item for value in values if (item := _item(value))]
+            self.single = bool(one)
+
+    def clean(self):
+        data = super().clean()
+        if getattr(self, "single", False):
+            data["do"] = "accept"
+        if not self.items:
+            raise forms.ValidationError("Tick the proposals first, then choose what to do with them.")
+        if not data.get("do"):
+            raise forms.ValidationError("Choose what to do with the proposals ticked.")
+        if data["do"] == "dismiss" and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Give the reason for dismissing them.")
+        if data["do"] == "snooze" and not data.get("until"):
+            self.add_error("until", "Choose the date they come back.")
+        return data
+
+
 class DismissForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label="Reason for dismissing")
 

@@ -258,6 +258,9 @@ class Alert(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     dismiss_reason = models.CharField(max_length=500, blank=True)
+    snoozed_until = models.DateField(
+        null=True, blank=True, help_text="Left off the officer's worklist until this date (still new)"
+    )
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
     monitoring_period = models.ForeignKey(
         "MonitoringPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"

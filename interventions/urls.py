@@ -6,6 +6,7 @@ app_name = "interventions"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("run-checks/", dashboard.run_checks_now, name="run-checks"),
+    path("worklist/", dashboard.worklist_decide, name="worklist-decide"),
     path("policy/", include("interventions.policy.urls")),
     path("alerts/<int:pk>/", alerts.alert_detail, name="alert"),
     path("alerts/<int:pk>/accept/", alerts.alert_accept, name="alert-accept"),

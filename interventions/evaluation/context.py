@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from registers.models import AttendanceCode, Holiday, Pupil, School, SchoolDay
-from registers.selectors import FIGURE_AGGREGATES, AttendanceFigures, counted_marks, pupil_figures
+from registers.selectors import FIGURE_AGGREGATES, AttendanceFigures, counted_marks, pupil_figures, pupils_on_roll
 
 from ..models import Band, PenaltyNoticeMark, Policy
 from ..school_age import ALL, COMPULSORY, NATIONAL, compulsory_age_q, national_age_bounds
@@ -68,6 +68,7 @@ class Context:
         self._weeks: dict[int, Window] = {}
         self._threshold: dict[tuple, dict[int, dict]] = {}
         self._pupils: dict[int, tuple[int, dt.date]] | None = None
+        self._on_roll: set[int] | None = None
         self._allowed: dict[tuple, set[int]] = {}
         self._closed: list[dt.date] | None = None
         if self.today is None:
@@ -176,6 +177,16 @@ class Context:
             rows = Pupil.objects.filter(school=self.school).values_list("pk", "year", "date_of_birth")
             self._pupils = {pk: (year, dob) for pk, year, dob in rows}
         return self._pupils
+
+    def on_roll(self) -> set[int]:
+        """The pupils on roll on the check date (one query). Only they are found by a rule: a
+        pupil who has left keeps the figures of the dates they were on roll, but gets no alert
+        (and so no task or letter) after their leaving date."""
+        if self._on_roll is None:
+            self._on_roll = set(
+                pupils_on_roll(school=self.school, date_from=self.on, date_to=self.on).values_list("pk", flat=True)
+            )
+        return self._on_roll
 
     def allowed(self, params: dict) -> set[int] | None:
         """The pupils a rule's pupil-level parameters admit (year groups; aged 5 to 15 at the

@@ -19,7 +19,7 @@ from simple_history.utils import bulk_create_with_history
 
 from registers.models import Mark, School
 
-from ..models import Alert, Policy, Rule
+from ..models import Alert, Case, Policy, Rule
 from ..policy.triggers import with_defaults
 from .context import Context, Finding
 from .snapshot import write_snapshot
@@ -38,10 +38,12 @@ class CheckResult:
 
 
 def evaluate(ctx: Context, rule: Rule) -> list[Finding]:
+    """The rule's findings for the pupils it concerns: on roll on the check date, and in its
+    year groups and ages."""
     params = with_defaults(rule.trigger, rule.parameters or {})
     findings = TRIGGERS[rule.trigger](ctx, rule, params)
-    allowed = ctx.allowed(params)
-    return findings if allowed is None else [f for f in findings if f.pupil_id in allowed]
+    on_roll, allowed = ctx.on_roll(), ctx.allowed(params)
+    return [f for f in findings if f.pupil_id in on_roll and (allowed is None or f.pupil_id in allowed)]
 
 
 def evidence_marks(ctx, rule, findings) -> dict[int, list[dict]]:
@@ -76,8 +78,14 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
     policy = Policy.objects.filter(school=school, active=True).first()
     if rules is None:
         rules = [] if policy is None else list(policy.rules.filter(active=True).select_related("stage", "policy"))
+    reached = None
     for rule in rules:
         findings = evaluate(ctx, rule)
+        if rule.stage_id and findings:
+            # the ladder moves up: a stage the pupil's open case has reached is not proposed again
+            if reached is None:
+                reached = stages_reached(school)
+            findings = [f for f in findings if reached.get(f.pupil_id, 0) < rule.stage.order]
         result.found += len(findings)
         if not findings:
             result.by_rule[rule.name] = 0
@@ -122,6 +130,15 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
         result.by_rule[rule.name] = created
     write_snapshot(ctx)
     return result
+
+
+def stages_reached(school: School) -> dict[int, int]:
+    """The ladder stage each pupil's open case has reached (pupil id -> stage order)."""
+    return dict(
+        Case.objects.filter(school=school, status=Case.Status.OPEN, stage__isnull=False).values_list(
+            "pupil_id", "stage__order"
+        )
+    )
 
 
 def _create_alerts(alerts: list[Alert]) -> int:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
-from registers.models import Mark, SchoolDay
+from registers.models import SchoolDay
 from registers.selectors import AttendanceFigures, counted_marks, pupil_figures
 
 from ..models import MonitoringPeriod, PenaltyNoticeMark, Rule, band_for
@@ -100,8 +100,10 @@ def penalty_threshold(ctx, rule, params):
 
 
 def _late_counts(ctx, start, end, codes):
+    """Late marks per pupil, counted only while the pupil was on roll (as every figure is)."""
     return (
-        Mark.objects.filter(school=ctx.school, date__range=(start, end), code__code__in=codes)
+        counted_marks(school=ctx.school, date_from=start, date_to=end)
+        .filter(code__code__in=codes)
         .values("pupil_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -141,6 +143,10 @@ absent AS (
     JOIN registers_attendancecode c ON c.id = m.code_id
     JOIN days d ON d.date = m.date
     WHERE m.school_id = %(school)s AND m.date BETWEEN %(start)s AND %(end)s AND c.possible
+      AND EXISTS (
+          SELECT 1 FROM registers_enrolment e
+          WHERE e.pupil_id = m.pupil_id AND e.admission_date <= m.date
+            AND (e.leaving_date IS NULL OR e.leaving_date >= m.date) AND e.registration <> 'subsidiary')
     GROUP BY m.pupil_id, d.idx, d.date
     HAVING SUM(CASE WHEN {absent} THEN 1 ELSE 0 END) > 0
        AND SUM(CASE WHEN {absent} THEN 0 ELSE 1 END) = 0
@@ -153,8 +159,8 @@ SELECT pupil_id, MIN(date), MAX(date), COUNT(*), MAX(idx) FROM runs GROUP BY pup
 
 
 def absence_runs(school, start, end, codes=()):
-    """Runs of consecutive school days on which every counted session was an absence (of one of
-    `codes`, if given): (pupil_id, first day, last day, days, index of the last day), and the
+    """Runs of consecutive school days on which every counted session (possible, while on roll)
+    was an absence (of one of `codes`, if given): (pupil_id, first day, last day, days, index of the last day), and the
     index of the last school day in the range. One query, window functions over school days."""
     params = {"school": school.pk, "start": start, "end": end}
     if codes:

@@ -1,5 +1,9 @@
 """What the attendance officer's dashboard shows: "what needs doing today", in a fixed number of
-queries whatever the size of the school (each list is one query).
+queries whatever the size of the school (each list is one query). The checks' new alerts are the
+worklist (`interventions.selectors.worklist`): one row per pupil, most urgent first.
+
+Only pupils on roll today are listed: a pupil who has left keeps their figures for the dates
+they were on roll, but nothing is proposed for them; an open case of theirs is listed to close.
 
 Today's things (unexplained absences, overdue N, missing registers, vulnerable pupils absent)
 are read live. The year-long figures — pupils newly persistently or severely absent, pupils at
@@ -13,22 +17,22 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, Min, Q
-from django.db.models.fields.json import KeyTransform
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from registers.models import AttendanceCode, Mark, Pupil, Register, RegistrationGroup, School, SchoolDay
-from registers.selectors import PENALTY_THRESHOLD_SESSIONS, registers_past_late_time
+from registers.selectors import PENALTY_THRESHOLD_SESSIONS, pupils_on_roll, registers_past_late_time
 
 from ..evaluation.context import Context
 from ..evaluation.snapshot import pupil_snapshot
-from ..models import Action, Alert, Case, CheckRun, MonitoringPeriod, NoticeToImprove, PupilSnapshot, Rule
+from ..models import Action, Alert, Case, CheckRun, MonitoringPeriod, NoticeToImprove, PupilSnapshot
+from ..policy.letter_templates import letter_titles
+from .worklist import ROWS_SHOWN, WorkRow, alert_details, new_alert_rows, spell_out, worklist
 
 CAT = AttendanceCode.Category
 ABSENCE = (CAT.AUTHORISED, CAT.UNAUTHORISED)
 N_DEADLINE_SCHOOL_DAYS = 5
 LIST_LIMIT = 200
-ALERTS_PER_RULE = 20  # the rest of a rule's new alerts are one click away (`show_rule`)
 
 CHARACTERISTICS = OrderedDict(
     [
@@ -99,31 +103,6 @@ class PupilLine:
 
 
 @dataclass
-class AlertLine:
-    """A new alert as the dashboard lists it: without its full evidence (up to 60 marks
-    each), which only the alert's own page needs."""
-
-    pk: int
-    rule_id: int
-    pupil_id: int
-    name: str
-    group: str
-    found_on: dt.date
-    figures: dict
-
-
-@dataclass
-class RuleAlerts:
-    rule: Rule
-    alerts: list[AlertLine]
-    total: int
-
-    @property
-    def more(self) -> int:
-        return self.total - len(self.alerts)
-
-
-@dataclass
 class FiguresSource:
     """Where the year-long figures came from: a check run (its date and when it was computed)
     or worked out live for `on`."""
@@ -148,8 +127,8 @@ class Dashboard:
     overdue_n_count: int
     n_cutoff: dt.date | None
     missing_registers: list[MissingRegister]
-    alerts_by_rule: list[RuleAlerts]
-    new_alert_count: int
+    worklist: list[WorkRow]
+    worklist_total: int
     reviews_due: list
     tasks_due: list
     notices_due: list
@@ -160,6 +139,7 @@ class Dashboard:
     open_cases: dict[int, int]
     year_groups: list[int]
     figures: FiguresSource | None = None
+    left_with_open_case: list = field(default_factory=list)
 
     @property
     def due_count(self) -> int:
@@ -209,15 +189,16 @@ def dashboard(
     today: dt.date,
     now: dt.datetime,
     filters: Filters | None = None,
-    show_rule: int | None = None,
+    all_rows: bool = False,
     live: bool = False,
 ) -> Dashboard:
-    """Everything the dashboard lists. Each rule's new alerts are cut to the newest
-    `ALERTS_PER_RULE` (all of them for `show_rule`), so the page stays quick to render after
-    a first run that finds hundreds. `live=True` works the year-long figures out now even when
-    a check run's snapshot is fresh (the benchmark and the tests compare the two)."""
+    """Everything the dashboard lists. The worklist is cut to its `ROWS_SHOWN` most urgent
+    rows (all of them with `all_rows`), so the page stays quick to render after a first run
+    that finds hundreds. `live=True` works the year-long figures out now even when a check
+    run's snapshot is fresh (the benchmark and the tests compare the two)."""
     filters = filters or Filters()
     on_pupil = filters.on("pupil__")
+    on_roll = pupils_on_roll(school=school, date_from=today, date_to=today)
     recent_days = list(
         SchoolDay.objects.filter(school=school, date__lte=today)
         .order_by("-date")
@@ -248,38 +229,32 @@ def dashboard(
 
     registers = missing_registers(school=school, now=now, filters=filters) if school_day else []
 
-    alerts = _new_alerts(school, filters)
-    rules = Rule.objects.in_bulk({a.rule_id for a in alerts})
-    by_rule: OrderedDict = OrderedDict()
-    for alert in alerts:
-        by_rule.setdefault(alert.rule_id, []).append(alert)
-    alert_groups = [
-        RuleAlerts(rules[rule_id], lines if rule_id == show_rule else lines[:ALERTS_PER_RULE], len(lines))
-        for rule_id, lines in by_rule.items()
-    ]
+    alerts = new_alert_rows(school=school, today=today, pupil_q=on_pupil)
 
     horizon = today + dt.timedelta(days=7)
+    on_case_pupil = filters.on("case__pupil__") & Q(case__pupil__in=on_roll)
     reviews = list(
         MonitoringPeriod.objects.filter(case__school=school, reviewed_on__isnull=True, review_on__lte=horizon)
-        .filter(filters.on("case__pupil__"))
+        .filter(on_case_pupil)
         .select_related("case__pupil")
         .order_by("review_on")[:LIST_LIMIT]
     )
     tasks = list(
         Action.objects.filter(case__school=school, done_on__isnull=True, due_on__lte=horizon)
-        .filter(filters.on("case__pupil__"))
+        .filter(on_case_pupil)
         .select_related("case__pupil", "assigned_to__user")
         .order_by("due_on")[:LIST_LIMIT]
     )
     # a notice to improve whose improvement period ends is a review too: was it sufficient?
     notices = list(
         NoticeToImprove.objects.filter(case__school=school, outcome="", period_ends_on__lte=horizon)
-        .filter(filters.on("case__pupil__"))
+        .filter(on_case_pupil)
         .select_related("case__pupil")
         .order_by("period_ends_on")[:LIST_LIMIT]
     )
 
-    source, rows = _figure_rows(school, today, recent_days, filters, live=live)
+    also = {a["pupil_id"] for a in alerts}
+    source, rows = _figure_rows(school, today, recent_days, filters, on_roll, also=also, live=live)
     newly_pa, newly_sa = _newly_persistent(rows)
     threshold = _threshold(rows, source)
 
@@ -289,7 +264,28 @@ def dashboard(
         .select_related("pupil__group", "code")
         .order_by("pupil__legal_surname", "session")[:LIST_LIMIT]
     )
-    open_cases = dict(Case.objects.filter(school=school, status=Case.Status.OPEN).values_list("pupil_id", "id"))
+    cases = {
+        pupil_id: (case_id, stage, stage_name)
+        for pupil_id, case_id, stage, stage_name in Case.objects.filter(
+            school=school, status=Case.Status.OPEN
+        ).values_list("pupil_id", "id", "stage__order", "stage__name")
+    }
+    open_cases = {pupil_id: case[0] for pupil_id, case in cases.items()}
+    work = worklist(alerts, figures={r["pupil_id"]: r for r in rows}, cases=cases)
+    shown = work if all_rows else work[:ROWS_SHOWN]
+    spell_out(
+        shown,
+        details=alert_details([a["pk"] for row in shown for a in row.alerts]),
+        cases=cases,
+        titles=letter_titles(school) if shown else {},
+    )
+    left = list(
+        Case.objects.filter(school=school, status=Case.Status.OPEN)
+        .exclude(pupil__in=on_roll)
+        .filter(filters.on("pupil__"))
+        .select_related("pupil")
+        .order_by("pupil__legal_surname", "pk")[:LIST_LIMIT]
+    )
     years = year_groups(school)
     return Dashboard(
         today=today,
@@ -299,8 +295,8 @@ def dashboard(
         overdue_n_count=overdue_count,
         n_cutoff=n_cutoff,
         missing_registers=registers,
-        alerts_by_rule=alert_groups,
-        new_alert_count=len(alerts),
+        worklist=shown,
+        worklist_total=len(work),
         reviews_due=reviews,
         tasks_due=tasks,
         notices_due=notices,
@@ -311,10 +307,12 @@ def dashboard(
         open_cases=open_cases,
         year_groups=years,
         figures=source,
+        left_with_open_case=left,
     )
 
 
 _FIGURES = (
+    "national_age",
     "possible",
     "authorised",
     "unauthorised",
@@ -342,8 +340,11 @@ def _wanted() -> Q:
     return Q(persistent=True, national_age=True) | Q(threshold_sessions__gte=PENALTY_THRESHOLD_SESSIONS)
 
 
-def _figure_rows(school, today, recent_days, filters, *, live=False) -> tuple[FiguresSource | None, list[dict]]:
-    """The pupils the year-long lists may show, with their figures and names: two queries from
+def _figure_rows(
+    school, today, recent_days, filters, on_roll, *, also=frozenset(), live=False
+) -> tuple[FiguresSource | None, list[dict]]:
+    """The pupils the year-long lists may show (on roll today), and those with new alerts (the
+    worklist's, `also` when worked out live), with their figures and names: two queries from
     the latest fresh snapshot, or the checks' own computation when there is none."""
     run = None
     if not live:
@@ -355,8 +356,8 @@ def _figure_rows(school, today, recent_days, filters, *, live=False) -> tuple[Fi
     if run is not None:
         rows = list(
             PupilSnapshot.objects.filter(run=run)
-            .filter(_wanted())
-            .filter(filters.on("pupil__"))
+            .filter(_wanted() | Q(Exists(Alert.objects.filter(pupil_id=OuterRef("pupil_id"), status=Alert.Status.NEW))))
+            .filter(filters.on("pupil__"), pupil__in=on_roll)
             .values("pupil_id", *_FIGURES, **_pupil_name("pupil__"))
         )
         return FiguresSource(run.date, run.computed_at, False, run.threshold_from), rows
@@ -368,10 +369,12 @@ def _figure_rows(school, today, recent_days, filters, *, live=False) -> tuple[Fi
     wanted = {
         s["pupil_id"]: s
         for s in snapshots
-        if (s["persistent"] and s["national_age"]) or s["threshold_sessions"] >= PENALTY_THRESHOLD_SESSIONS
+        if (s["persistent"] and s["national_age"])
+        or s["threshold_sessions"] >= PENALTY_THRESHOLD_SESSIONS
+        or s["pupil_id"] in also
     }
     names = (
-        Pupil.objects.filter(pk__in=list(wanted))
+        on_roll.filter(pk__in=list(wanted))
         .filter(filters.pupil_q())
         .values(
             "preferred_surname",
@@ -387,34 +390,13 @@ def _percent(absent, possible) -> float:
     return 100 * absent / possible if possible else 0.0
 
 
-def _new_alerts(school, filters) -> list[AlertLine]:
-    rows = (
-        Alert.objects.filter(school=school, status=Alert.Status.NEW)
-        .filter(filters.on("pupil__"))
-        .order_by("rule__order", "rule_id", "-found_on", "pupil__legal_surname", "id")
-        .values(
-            "pk",
-            "rule_id",
-            "pupil_id",
-            "found_on",
-            figures=KeyTransform("figures", "evidence"),
-            **_pupil_name("pupil__"),
-        )
-    )
-    lines = []
-    for r in rows:
-        line = _line(r, "")
-        lines.append(
-            AlertLine(r["pk"], r["rule_id"], r["pupil_id"], line.name, line.group, r["found_on"], r["figures"] or {})
-        )
-    return lines
-
-
 def _newly_persistent(rows):
     """Pupils persistently (≥ 10 %) or severely (≥ 50 %) absent this year to date who were not
     a week before (exact integer comparisons, as in `AttendanceFigures`)."""
     pa, sa = [], []
     for r in rows:
+        if not r["national_age"]:
+            continue
         possible, absent = r["possible"], r["authorised"] + r["unauthorised"]
         before_possible, before_absent = r["possible_week_before"], r["absent_week_before"]
         if not possible or 10 * absent < possible:

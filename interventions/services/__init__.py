@@ -31,15 +31,18 @@ from .penalty_notices import (
     three_years_before,
 )
 from .support_plans import add_support_plan, add_support_targets, record_target_outcome
+from .worklist import Decided, accept_proposals, dismiss_proposals, snooze_proposals
 
 __all__ = [
     "ALTERNATIVES",
     "CLOSE_OUTCOMES",
+    "Decided",
     "FIRST_FULL",
     "FIRST_REDUCED",
     "SECOND",
     "PenaltyNoticeRefused",
     "accept_alert",
+    "accept_proposals",
     "add_support_plan",
     "add_support_targets",
     "amount_due",
@@ -47,6 +50,7 @@ __all__ = [
     "complete_action",
     "counting_notices",
     "dismiss_alert",
+    "dismiss_proposals",
     "issue_notice_to_improve",
     "issue_penalty_notice",
     "link_siblings",
@@ -63,6 +67,7 @@ __all__ = [
     "set_case_owner",
     "set_penalty_notice_status",
     "set_stage",
+    "snooze_proposals",
     "start_monitoring",
     "three_years_before",
 ]

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registers.models import Staff
+from registers.models import Enrolment, Pupil, Staff
+from registers.selectors import pupils_on_roll
 
 from ..models import Action, Alert, Case, CaseStep, LadderStage, TaskKind
 from ..selectors.figures import year_to_date_figures
@@ -32,6 +33,7 @@ def accept_alert(
             raise ValidationError("This alert was dismissed.")
         if alert.status == Alert.Status.ACCEPTED and alert.case_id:
             return alert.case
+        refuse_unless_on_roll(alert.pupil, on)
         case = open_case(pupil=alert.pupil, on=on, owner=owner, user=user)
         if owner and case.owner_id is None:
             case.owner = owner
@@ -93,6 +95,23 @@ def accept_alert(
         alert.decided_by, alert.decided_at = user, timezone.now()
         alert.save()
     return case
+
+
+def refuse_unless_on_roll(pupil: Pupil, on: dt.date) -> None:
+    """Nothing is proposed for, or sent to the family of, a pupil who is not on roll: accepting
+    an alert about them would create tasks and letters after they left."""
+    if pupils_on_roll(school=pupil.school, date_from=on, date_to=on).filter(pk=pupil.pk).exists():
+        return
+    left = (
+        Enrolment.objects.filter(pupil=pupil, admission_date__lte=on, leaving_date__lt=on)
+        .order_by("-leaving_date")
+        .values_list("leaving_date", flat=True)
+        .first()
+    )
+    when = f"left the school on {left:%d %B %Y}" if left else f"is not on roll on {on:%d %B %Y}"
+    raise ValidationError(
+        f"{pupil.name} {when}: nothing more is proposed or sent to the family. Close the case if it is still open."
+    )
 
 
 def _action_once(*, case, alert, kind, letter_template="", **fields) -> Action:

@@ -16,6 +16,7 @@ from simple_history.utils import bulk_create_with_history
 
 from interventions.models import Action
 from registers.models import Pupil
+from registers.selectors import pupils_on_roll
 
 from .. import pdf
 from ..errors import LetterError
@@ -62,6 +63,15 @@ def start_batch(*, template: LetterTemplate, pupils, user, on: dt.date, delivery
     valid = set(Pupil.objects.filter(school=template.school, pk__in=ids).values_list("pk", flat=True))
     if len(valid) != len(ids):
         raise LetterError("Some of those pupils are not at this school.", field="pupils")
+    # issue 17: only pupils on roll on the letter date (a family that has left gets no letter)
+    on_roll = set(
+        pupils_on_roll(school=template.school, date_from=on, date_to=on, include_subsidiary=True)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    ids = [pk for pk in ids if pk in on_roll]
+    if not ids:
+        raise LetterError(f"None of those pupils is on roll on {on:%d %B %Y}.", field="pupils")
     compile_text(template.subject, template.body)
     options = _check_options(options)
     with transaction.atomic():

@@ -48,9 +48,11 @@ def test_officer_works_an_alert_into_a_case(page, phone_page, story):
     page.get_by_role("heading", name="What needs doing today").wait_for()
     screenshot(page, "officer-01-dashboard")
 
-    threshold = page.locator("details", has_text="National penalty-notice threshold")
-    threshold.locator("summary").click()
-    threshold.get_by_role("row", name="Ben Okafor").get_by_role("link", name="Review").click()
+    # preset B puts the threshold on the ladder (stage 3): Ben's next step, persistent and severe
+    # absence (stage 1) folded into it; its evidence is one click away
+    ben_row = page.locator("table.iv-worklist tr", has_text="Ben Okafor")
+    assert "Stage 3: Penalty notice considered" in ben_row.inner_text()
+    ben_row.get_by_role("link", name="Evidence for Ben Okafor: Stage 3").click()
     page.get_by_role("heading", name="National penalty-notice threshold").wait_for()
     assert page.get_by_text("The sessions behind it").is_visible()
     screenshot(page, "officer-02-alert")

@@ -13,7 +13,7 @@ from interventions import services
 from interventions.evaluation.run import run_checks
 from interventions.evaluation.snapshot import SNAPSHOT_KEEP_DAYS
 from interventions.models import Alert, CheckRun, PupilSnapshot
-from interventions.selectors.dashboard import ALERTS_PER_RULE, Filters, dashboard
+from interventions.selectors.dashboard import Filters, dashboard
 from registers.models import SchoolDay
 from registers.selectors import AttendanceFigures, penalty_threshold, pupil_figures
 from tests.factories import PupilFactory, write
@@ -189,21 +189,22 @@ def test_the_page_says_when_the_figures_were_computed(school, officer, client):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_each_rule_lists_its_newest_alerts_and_the_rest_on_request(school, officer, client):
+def test_the_worklist_lists_its_most_urgent_rows_and_the_rest_on_request(school, officer, client, monkeypatch):
+    from interventions.selectors import dashboard as module
+
+    monkeypatch.setattr(module, "ROWS_SHOWN", 5)
     services.load_policy_preset(school=school, preset="B")
     populate(school, 6)
     run_checks(school=school, on=FRIDAY)
     client.force_login(officer.user)
     url = reverse("interventions:dashboard")
     d = client.get(url).context["d"]
-    busiest = max(d.alerts_by_rule, key=lambda g: g.total)
-    assert busiest.total > ALERTS_PER_RULE and len(busiest.alerts) == ALERTS_PER_RULE and busiest.more
-    html = client.get(url).content.decode()
-    assert f"Show all {busiest.total} new alerts for this rule" in html
-    d = client.get(url, {"rule": busiest.rule.pk}).context["d"]
-    shown = next(g for g in d.alerts_by_rule if g.rule == busiest.rule)
-    assert len(shown.alerts) == shown.total == Alert.objects.filter(rule=busiest.rule, status="new").count()
-    assert shown.alerts[0].figures  # the evidence's figures, without the rest of the evidence
+    pupils = Alert.objects.filter(status="new").values("pupil").distinct().count()
+    assert d.worklist_total == pupils > 5 and len(d.worklist) == 5
+    assert f"Show all {pupils} pupils" in client.get(url).content.decode()
+    everyone = client.get(url, {"all": "1"}).context["d"].worklist
+    assert len(everyone) == pupils and everyone[:5] == d.worklist
+    assert all(row.urgent for row in d.worklist)  # the threshold and severe absence first
 
 
 @time_machine.travel(NOW, tick=False)

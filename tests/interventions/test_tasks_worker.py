@@ -6,7 +6,7 @@ import time
 import pytest
 
 from interventions import tasks
-from interventions.models import Alert
+from interventions.models import Alert, CheckRun, PupilSnapshot
 from interventions.services import load_policy_preset
 from registers.models import SchoolDay
 from tests.celery_worker import needs_real_worker, wait_for
@@ -38,3 +38,31 @@ def test_a_real_worker_runs_the_checks_once_however_often_it_is_asked(worker_que
         "persistent_absence",
         "severe_absence",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_run_fans_out_one_task_per_school_and_is_idempotent(worker_queue):
+    """Issue 15: the nightly task queues one task per school (the worker takes them one by one);
+    asking for the night's run twice creates no alert, snapshot or run twice."""
+    schools = [make_school(urn=f"10010{i}", name=f"School {i}") for i in range(3)]
+    for school in schools:
+        load_policy_preset(school=school, preset="B")
+        pupil = PupilFactory(school=school)
+        dates = SchoolDay.objects.filter(school=school, date__range=(D(2026, 3, 9), D(2026, 3, 13))).values_list(
+            "date", flat=True
+        )
+        write(school, pupil, {(d, s): "O" for d in dates for s in ("AM", "PM")})
+
+    def runs():
+        return CheckRun.objects.filter(date=D(2026, 3, 13)).count()
+
+    tasks.run_checks_all_schools.apply_async(("2026-03-13",), queue=worker_queue)
+    assert wait_for(lambda: runs() == 3)  # the nightly task ran on the worker and queued the three
+    assert {s.pk for s in schools} == set(CheckRun.objects.values_list("school_id", flat=True))
+    assert Alert.objects.count() == 12  # 4 per school, as for one school
+    snapshots = PupilSnapshot.objects.count()
+
+    first = max(CheckRun.objects.values_list("computed_at", flat=True))
+    tasks.run_checks_all_schools.apply_async(("2026-03-13",), queue=worker_queue)
+    assert wait_for(lambda: CheckRun.objects.filter(computed_at__gt=first).count() == 3)  # all three ran again
+    assert Alert.objects.count() == 12 and runs() == 3 and PupilSnapshot.objects.count() == snapshots

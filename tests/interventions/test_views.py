@@ -81,7 +81,7 @@ def test_dashboard_lists_what_needs_doing_in_a_fixed_number_of_queries(officer_c
         "Unexplained absences today",
         "N codes older than 5 school days",
         "Registers not taken",
-        "New alerts",
+        "To decide:",
         "Reviews and tasks due",
         "Newly persistent or severe absence",
         "At the penalty-notice threshold",
