@@ -127,3 +127,12 @@ def test_deleting_on_this_ground_checks_it(school, away, office):
     deletion = delete_from_register(deleted_on=D(2026, 11, 9), **args)
     assert deletion.is_cme and deletion.notify_la
     assert Enrolment.objects.get(pupil=ada).leaving_date == D(2026, 11, 9)
+
+
+def test_the_office_list_links_to_the_deletion(client, school, away, office):
+    ada, days = away
+    absent(ada, days)
+    client.force_login(office.user)
+    page = client.get("/parents/office/leave/not-returned/").content.decode()
+    assert ada.name in page and "Fri 6 Nov 2026" in page
+    assert f"/roll/pupils/{ada.pk}/delete/?ground=leave_not_returned" in page
