@@ -31,3 +31,28 @@ class DeletionForm(forms.Form):
         + "; ".join(str(Ground(g).label).split(",")[0].lower() for g in sorted(CME_GROUNDS))
         + ".",
     )
+
+
+MAX_ROLLOVER_FILE = 2 * 2**20
+
+
+class RolloverFilesForm(forms.Form):
+    groups_file = forms.FileField(
+        label="New groups from a file (optional)",
+        required=False,
+        help_text="A CSV with the headings UPN and Group, for pupils whose group is not simply next year's. "
+        "Everyone else follows the group names shown above.",
+    )
+    intake_file = forms.FileField(
+        label="The new intake (optional)",
+        required=False,
+        help_text="Your MIS's pupil file for the new Reception or Year 7 pupils, as on the Imports page.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("groups_file", "intake_file"):
+            upload = data.get(name)
+            if upload and upload.size > MAX_ROLLOVER_FILE:
+                self.add_error(name, f"The file is too large: at most {MAX_ROLLOVER_FILE // 2**20} MB.")
+        return data

@@ -20,13 +20,13 @@ from .roll_forms import DeletionForm
 NOT_ALLOWED = "The admission register is kept by the office, the data manager, the attendance officer and the head."
 
 
-def _school(request):
+def roll_school(request):
     return require_school(request, "registers.manage_roll", message=NOT_ALLOWED)
 
 
 @login_required
 def delete_pupil(request, pk):
-    school = _school(request)
+    school = roll_school(request)
     pupil = get_object_or_404(Pupil, pk=pk, school=school)
     today = timezone.localdate()
     initial = {"deleted_on": today, "ground": request.GET.get("ground", "")}
@@ -59,7 +59,7 @@ def delete_pupil(request, pk):
 
 @login_required
 def deletions(request):
-    school = _school(request)
+    school = roll_school(request)
     rows = RegisterDeletion.objects.filter(school=school).select_related("pupil")
     return render(request, "registers/roll/deletions.html", {"school": school, "deletions": rows})
 
@@ -67,7 +67,7 @@ def deletions(request):
 @login_required
 def deletion(request, pk):
     """The notification to the local authority, laid out to print (or save as PDF from the browser)."""
-    school = _school(request)
+    school = roll_school(request)
     record = get_object_or_404(RegisterDeletion.objects.select_related("pupil"), pk=pk, school=school)
     return render(
         request, "registers/roll/deletion.html", {"school": school, "deletion": record, "n": record.notification}
@@ -76,7 +76,7 @@ def deletion(request, pk):
 
 @login_required
 def notifications_csv(request):
-    school = _school(request)
+    school = roll_school(request)
     cme_only = request.GET.get("cme") == "1"
     if request.GET.get("cme") not in (None, "", "0", "1"):
         raise Http404("Unknown filter")

@@ -137,7 +137,15 @@ class GroupChange:
     name: str
     old_year: int | None
     new_year: int
-    change: str  # created / moves up / pupils move on / empty
+    change: str  # created / moves up / empty
+
+    @property
+    def old_label(self) -> str:
+        return "–" if self.old_year is None else year_label(self.old_year)
+
+    @property
+    def new_label(self) -> str:
+        return year_label(self.new_year)
 
 
 @dataclass
@@ -162,6 +170,16 @@ class RolloverPlan:
     @property
     def top_label(self) -> str:
         return year_label(self.top_year)
+
+    def move_summary(self) -> list[tuple[str, str, str, str, int]]:
+        """(from year, from group, to year, to group, pupils) for the preview, in year order."""
+        counts: dict[tuple, int] = {}
+        for m in self.moves:
+            key = (m.old_year, m.old_group, m.new_year, m.new_group)
+            counts[key] = counts.get(key, 0) + 1
+        return [
+            (year_label(a), g, year_label(b), h, n) for (a, g, b, h), n in sorted(counts.items(), key=lambda i: i[0])
+        ]
 
     def summary(self) -> dict:
         return {
