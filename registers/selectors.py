@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from .calendar import academic_year_for
-from .models import AttendanceCode, Contact, Enrolment, Mark, Pupil, RegistrationGroup, School, SchoolDay
+from .models import AcademicYear, AttendanceCode, Contact, Enrolment, Mark, Pupil, RegistrationGroup, School, SchoolDay
 from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, staff_of
 
 CAT = AttendanceCode.Category
@@ -271,6 +271,8 @@ class YearToDate:
     name: str
     date_from: dt.date
     date_to: dt.date
+    complete: bool = False  # a year that is over: its figures cover the whole year, not "to date"
+    key: str = ""  # the academic year's name ("2025/26"), as the period pickers send it
 
 
 def year_to_date(school: School, today: dt.date | None = None) -> YearToDate:
@@ -278,7 +280,28 @@ def year_to_date(school: School, today: dt.date | None = None) -> YearToDate:
     year = academic_year_for(school, today)
     if year is None:
         return YearToDate("No academic year", today, today)
-    return YearToDate(f"Academic year {year.name}", year.start_date, min(today, year.end_date))
+    return YearToDate(
+        f"Academic year {year.name}", year.start_date, min(today, year.end_date), today > year.end_date, year.name
+    )
+
+
+def academic_year_period(school: School, name: str | None, today: dt.date | None = None) -> YearToDate:
+    """The academic year a user picked ("2025/26"): to date while it runs, the whole year once it is
+    over; this year when nothing (or a year the school does not have, or one not started) is picked."""
+    today = today or timezone.localdate()
+    year = AcademicYear.objects.filter(school=school, name=name, start_date__lte=today).first() if name else None
+    if year is None:
+        return year_to_date(school, today)
+    return YearToDate(
+        f"Academic year {year.name}", year.start_date, min(today, year.end_date), today > year.end_date, year.name
+    )
+
+
+def academic_year_choices(school: School, today: dt.date | None = None) -> list[tuple[str, str]]:
+    """Every academic year the school has that has started, newest first, for the period pickers."""
+    today = today or timezone.localdate()
+    names = AcademicYear.objects.filter(school=school, start_date__lte=today).order_by("-start_date")
+    return [(name, f"Academic year {name}") for name in names.values_list("name", flat=True)]
 
 
 def visible_pupils(user, school: School):
