@@ -171,6 +171,10 @@ class RolloverPlan:
     def top_label(self) -> str:
         return year_label(self.top_year)
 
+    @property
+    def moving_up(self) -> list[Move]:
+        return [m for m in self.moves if m.new_year != m.old_year]
+
     def move_summary(self) -> list[tuple[str, str, str, str, int]]:
         """(from year, from group, to year, to group, pupils) for the preview, in year order."""
         counts: dict[tuple, int] = {}
@@ -183,7 +187,7 @@ class RolloverPlan:
 
     def summary(self) -> dict:
         return {
-            "moved": len(self.moves),
+            "moved": len(self.moving_up),
             "left": len(self.leavers),
             "stayed_on": len(self.staying),
             "groups_created": sum(1 for g in self.groups if g.change == "created"),

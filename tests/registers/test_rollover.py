@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from registers.models import Enrolment, Pupil, RegisterDeletion, RegistrationGroup, School
+from registers.models import Enrolment, Pupil, RegisterDeletion, RegistrationGroup, School, YearRollover
 from registers.rollover import (
     RolloverRefused,
     apply_rollover,
@@ -106,6 +106,8 @@ def test_a_top_year_pupil_told_to_stay(school):
     assert Enrolment.objects.get(pupil=staying).leaving_date is None
     assert Pupil.objects.get(pk=staying.pk).year == 6
     assert RegisterDeletion.objects.filter(pupil=staying).count() == 0
+    summary = YearRollover.objects.get().summary
+    assert (summary["moved"], summary["left"], summary["stayed_on"]) == (0, 1, 1)
 
 
 def test_the_first_morning_of_the_new_year_is_not_too_late(school):
