@@ -71,3 +71,29 @@ def test_importing_next_year_keeps_this_year_and_joins_the_weeks(this_year_only)
         list(SchoolDay.objects.filter(school=school).values_list("date", "week_number", "half_term", "term_id"))
         == after
     )
+
+
+def test_the_office_imports_next_year_in_the_browser_flow(this_year_only, tmp_path, settings):
+    """The Imports page's calendar upload (preview, then confirm) adds next year to this one."""
+    import json
+
+    from registers.imports import confirm_import, preview_import
+    from registers.models import ImportRun, Term
+    from tests.factories import StaffFactory, UserFactory
+
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    school = this_year_only
+    office = StaffFactory(user=UserFactory(username="office"), school=school, position="office")
+    data = json.dumps(NEXT_YEAR).encode()
+    run = preview_import(
+        school=school, kind=ImportRun.Kind.CALENDAR, data=data, file_name="2026-27.json", options={}, user=office.user
+    )
+    assert run.status == ImportRun.Status.PREVIEWED and Term.objects.filter(school=school).count() == 3
+    run = confirm_import(run=run, user=office.user)
+    assert run.status == ImportRun.Status.IMPORTED
+    assert Term.objects.filter(school=school).count() == 6
+    assert dates_published(school, D(2026, 9, 7))
+    again = preview_import(
+        school=school, kind=ImportRun.Kind.CALENDAR, data=data, file_name="2026-27.json", options={}, user=office.user
+    )
+    assert again.status == ImportRun.Status.NO_CHANGES

@@ -97,3 +97,19 @@ def test_only_the_roll_keepers(client, school, pupils, position):
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"action": "apply"}).status_code == 403
     assert Pupil.objects.get(pk=pupils[3].pk).year == 3
+
+
+def test_another_schools_intake_run_is_ignored(client, office, pupils, school):
+    from registers.imports import preview_import
+    from registers.models import ImportRun
+    from tests.factories import make_school
+
+    other = make_school(urn="100088", name="Other", establishment_number="2088")
+    upn = make_upn("801", "2088", 22, 5)
+    data = f"UPN,Surname,Forename,Gender,DOB,Year,Admission Date\n{upn},Other,Olly,M,01/02/2022,R,03/09/2026\n"
+    run = preview_import(
+        school=other, kind=ImportRun.Kind.PUPILS, data=data.encode(), file_name="x.csv", options={}, user=office.user
+    )
+    client.post(URL, {"action": "apply", "intake_run": str(run.pk)})
+    assert not Pupil.objects.filter(upn=upn).exists()
+    assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.PREVIEWED
