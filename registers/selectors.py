@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .calendar import academic_year_for
@@ -345,6 +346,24 @@ def search_pupils(pupils, text: str):
     return pupils
 
 
+def with_year_on(pupils, day: dt.date):
+    """`pupils` annotated with `year_then`: the national curriculum year each was in at the end of
+    `day`, read from the pupil's history (so a report about last year still groups pupils as they were
+    before the year rollover moved them up); their current year when no history reaches back."""
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    then = (
+        Pupil.history.filter(id=OuterRef("pk"), history_date__lt=end)
+        .order_by("-history_date", "-history_id")
+        .values("year")[:1]
+    )
+    return pupils.annotate(year_then=Coalesce(Subquery(then), F("year")))
+
+
+def years_on(school: School, day: dt.date) -> dict[int, int]:
+    """Pupil id → the year they were in on `day` (see `with_year_on`)."""
+    return dict(with_year_on(Pupil.objects.filter(school=school), day).values_list("pk", "year_then"))
+
+
 def find_pupils(pupils, *, school: School, period: YearToDate, filters: dict):
     """The pupil list: `pupils` (those the user may see) on roll in the period unless leavers are
     asked for, narrowed by the search form's filters, in name order."""
@@ -356,7 +375,9 @@ def find_pupils(pupils, *, school: School, period: YearToDate, filters: dict):
     if filters.get("q"):
         pupils = search_pupils(pupils, filters["q"])
     if filters.get("year") is not None:
-        pupils = pupils.filter(year=filters["year"])
+        # A finished year is filtered by the year pupils were in then (the rollover has moved them on).
+        pupils = with_year_on(pupils, period.date_to) if period.complete else pupils.annotate(year_then=F("year"))
+        pupils = pupils.filter(year_then=filters["year"])
     if filters.get("group"):
         pupils = pupils.filter(group=filters["group"])
     return pupils.select_related("group").order_by("legal_surname", "legal_forename", "upn")

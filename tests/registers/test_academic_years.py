@@ -65,3 +65,18 @@ def test_the_pupil_list_by_academic_year(client, office, pupil):
 def test_the_reports_name_a_finished_year_without_to_date(school):
     labels = [p.label for p in available_periods(school) if p.kind == "year"]
     assert labels == ["Academic year 2026/27 to date", "Academic year 2025/26"]
+
+
+def test_last_years_list_filters_by_the_year_pupils_were_in_then(client, office, pupil, school):
+    """After the rollover a Year 3 pupil of 2025/26 is in Year 4; last year's list still finds them in Year 3."""
+    from registers.models import Pupil
+
+    with time_machine.travel(dt.datetime(2026, 7, 1, 12, tzinfo=dt.UTC), tick=False):
+        Pupil.objects.get(pk=pupil.pk).save()  # (a history row during last year: year 3)
+    with time_machine.travel(dt.datetime(2026, 7, 27, 12, tzinfo=dt.UTC), tick=False):
+        moved = Pupil.objects.get(pk=pupil.pk)
+        moved.year = 4
+        moved.save()
+    assert "Lark" in client.get("/pupils/?academic_year=2025/26&year=3").content.decode()
+    assert "Lark" not in client.get("/pupils/?academic_year=2025/26&year=4").content.decode()
+    assert "Lark" in client.get("/pupils/?year=4").content.decode()

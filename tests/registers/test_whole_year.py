@@ -28,11 +28,13 @@ from registers.models import (
 )
 from registers.register_selectors import register_queryset, roll_with_marks, times_of
 from registers.rollover import RolloverRefused, apply_rollover, plan_rollover
-from registers.selectors import attendance_statistics, penalty_threshold, pupil_figures, total_figures
+from registers.selectors import attendance_statistics, penalty_threshold, pupil_figures, total_figures, years_on
 from registers.services import Actor
 from registers.taking import MarkWish, TakenBy, Taker, take_register
 from registers.timing import at
 from registers.upn import make_upn
+from reports.selectors.governors import governors_report
+from reports.selectors.periods import resolve_period
 from tests.factories import PupilFactory, StaffFactory, UserFactory, make_school, write
 
 D = dt.date
@@ -78,6 +80,13 @@ def snapshot(school) -> dict:
         "registers": list(registers.order_by("pk").values()),
         "school_days": list(SchoolDay.objects.filter(school=school, date__lte=LAST_YEAR[1]).values_list()),
     }
+
+
+def governors(school):
+    """Last year's governors' report, as leaders read it (the year-group breakdown apart: see below)."""
+    report = governors_report(school, resolve_period(school, "year:2025/26"))
+    parts = ("headline", "calculation", "weeks", "weekdays", "sessions", "codes", "bands", "interventions")
+    return {part: getattr(report, part) for part in parts}, report.dimensions
 
 
 def as_dict(obj: Model) -> dict:
@@ -178,6 +187,7 @@ INTAKE = """UPN,Legal Surname,Legal Forename,Gender,DOB,Year,Reg Group,Admission
 def test_the_whole_year(july):
     school, office, pupils, jo = july["school"], july["office"], july["pupils"], july["jo"]
     before = snapshot(school)
+    report_before, _ = governors(school)
     kept_before = [as_dict(o) for o in july["kept"]]
     old_year6 = pupils[6]
     intake_upns = [make_upn("801", "2000", 22, n) for n in (901, 902)]
@@ -231,6 +241,9 @@ def test_the_whole_year(july):
             assert deletion.ground == Ground.FINAL_YEAR and not deletion.notify_la
         assert Pupil.objects.get(pk=jo.pk).year == 6
 
+        # The year each pupil was in last year is still known (for reports about last year).
+        assert years_on(school, D(2026, 7, 22))[jo.pk] == 5 and years_on(school, D(2026, 9, 7))[jo.pk] == 6
+
         # The threshold window spans the summer: 5 in July + 5 in September.
         [row] = [r for r in penalty_threshold(school=school, on=D(2026, 9, 11)) if r.pupil_id == jo.pk]
         assert row.unauthorised_sessions == 10 and row.window_start < D(2026, 7, 6)
@@ -239,6 +252,9 @@ def test_the_whole_year(july):
         after = snapshot(school)
         for key in before:
             assert after[key] == before[key], key
+        report_after, _ = governors(school)
+        for key in report_before:
+            assert report_after[key] == report_before[key], key
         assert [as_dict(type(o).objects.get(pk=o.pk)) for o in july["kept"]] == kept_before
         assert Case.objects.get(pk=july["case"].pk).status == Case.Status.OPEN
 
@@ -253,3 +269,19 @@ def test_refused_until_next_years_calendar_is_in(db):
         with pytest.raises(RolloverRefused):
             apply_rollover(school=school, user=user, applied_by_name="Office")
         assert not YearRollover.objects.exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reports/selectors/cohorts.py groups pupils by their current year, so after the rollover last "
+    "year's report by year group shows each pupil under their new year; registers.selectors.years_on gives "
+    "the year a pupil was in on a date (reports/ belongs to another change this session)",
+)
+def test_last_years_report_by_year_group_is_unchanged(july):
+    school, office = july["school"], july["office"]
+    _, before = governors(school)
+    with travel(D(2026, 7, 27)):
+        apply_rollover(school=school, user=office.user, applied_by_name="Mrs Office")
+    with travel(D(2026, 9, 11)):
+        _, after = governors(school)
+    assert after == before
