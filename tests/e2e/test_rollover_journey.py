@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from axe_playwright_python.sync_playwright import Axe
 
-from registers.models import Contact, Enrolment, Pupil, RegisterDeletion, YearRollover
+from registers.models import AcademicYear, Contact, Enrolment, Pupil, RegisterDeletion, YearRollover
 from tests.e2e.conftest import PHONE, SHOTS, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory
 
@@ -92,8 +92,17 @@ def test_the_office_rolls_the_school_over(page, browser, live_server, school_in_
 def test_the_office_deletes_a_pupil_and_prints_the_notice(page, school_in_july):
     office, pupils = school_in_july
     pupil = pupils[4][0]
+    AcademicYear.objects.create(school=pupil.school, name="2024/25", start_date=dt.date(2024, 9, 4),
+                                end_date=dt.date(2025, 7, 22))  # fmt: skip
     login(page, "office")
     page.goto(f"/pupils/{pupil.pk}/")
+    accessible(page, "pupil page")
+    page.get_by_label("Figures for").select_option("2024/25")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state("networkidle")
+    assert "Attendance, academic year 2024/25</h2>" in page.content()
+    accessible(page, "pupil page, last year")
+    shot(page, "pupil-page-by-academic-year")
     page.get_by_role("link", name="Delete from the admission register…").click()
     page.wait_for_load_state("networkidle")
     accessible(page, "delete from register")
