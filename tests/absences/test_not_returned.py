@@ -136,3 +136,12 @@ def test_the_office_list_links_to_the_deletion(client, school, away, office):
     page = client.get("/parents/office/leave/not-returned/").content.decode()
     assert ada.name in page and "Fri 6 Nov 2026" in page
     assert f"/roll/pupils/{ada.pk}/delete/?ground=leave_not_returned" in page
+
+
+def test_the_twenty_day_prompt_links_to_the_deletion(client, school, family, office):
+    ben = family["ben"]
+    days = list(SchoolDay.objects.filter(school=school, date__lte=D(2026, 11, 23)).order_by("-date")[:20])
+    absent(ben, [d.date for d in days], "G")
+    client.force_login(office.user)
+    page = client.get("/parents/office/follow-up/").content.decode()
+    assert f"/roll/pupils/{ben.pk}/delete/?ground=continuous_absence" in page
