@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from .imports import CREATED, confirm_import
 from .leaving import DeletionRefused, delete_from_register
@@ -362,12 +363,17 @@ def apply_rollover(
                 )
             except DeletionRefused as exc:
                 raise RolloverRefused([f"{leaver.name} cannot leave: {exc}"]) from None
+        moved = []
         for move in plan.moves:
             pupil = move.pupil
-            pupil.year = move.new_year
-            pupil.group = groups.get(move.new_group) if move.new_group else None
-            pupil._change_reason, pupil._history_user = reason, user
-            pupil.save(update_fields=["year", "group"])
+            new_group = groups.get(move.new_group) if move.new_group else None
+            if (pupil.year, pupil.group_id) != (move.new_year, new_group.pk if new_group else None):
+                pupil.year, pupil.group = move.new_year, new_group
+                moved.append(pupil)
+        # One UPDATE and one history INSERT per batch, each history row with the reason and the user.
+        bulk_update_with_history(
+            moved, Pupil, ["year", "group"], batch_size=500, default_user=user, default_change_reason=reason
+        )
         if intake is not None:
             run = confirm_import(run=intake, user=user)
             if run.status != ImportRun.Status.IMPORTED:

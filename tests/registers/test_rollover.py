@@ -128,3 +128,13 @@ def test_refused_once_the_new_years_registers_are_taken(school):
         with pytest.raises(RolloverRefused):
             apply_rollover(school=school, user=UserFactory(username="office"), applied_by_name="Office")
     assert Pupil.objects.get(pk=pupil.pk).year == 3
+
+
+def test_every_pupils_move_is_in_their_history(school):
+    pupils = [PupilFactory(school=school, year=y) for y in (0, 2, 5)]
+    user = UserFactory(username="office")
+    apply_rollover(school=school, user=user, applied_by_name="Office")
+    for pupil in pupils:
+        latest = Pupil.history.filter(id=pupil.pk).latest()
+        assert (latest.year, latest.group.name) == (pupil.year + 1, f"Year {pupil.year + 1}")
+        assert (latest.history_user, latest.history_change_reason) == (user, "Year rollover 2025/26 → 2026/27")
