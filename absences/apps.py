@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class AbsencesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "absences"
+
+    def ready(self):
+        from registers.leaving import register_ground_check
+        from registers.models import Ground
+        from registers.retention import register_sweeper
+
+        from .retention import sweep_evidence_files, sweep_parents_reports
+        from .selectors.not_returned import leave_ground_problem
+
+        # Leave lives here, so the "not back within 10 school days of leave" deletion ground is checked here.
+        register_ground_check(Ground.LEAVE_NOT_RETURNED, leave_ground_problem)
+        # What families sent, removed once its retention period is over (evidence before the reports).
+        register_sweeper("evidence_files", "Evidence files", sweep_evidence_files, order=20)
+        register_sweeper("parents_reports", "Parents' absence reports", sweep_parents_reports, order=30)

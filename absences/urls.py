@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import accounts, follow_up, leave_decisions, office_reports, office_today, parent_portal
+from .views import accounts, follow_up, leave_decisions, not_returned, office_reports, office_today, parent_portal
 
 app_name = "absences"
 urlpatterns = [
@@ -42,6 +42,7 @@ urlpatterns = [
     path("office/reports/<int:pk>/", office_reports.office_report, name="office_report"),
     path("office/leave/", leave_decisions.office_leave_list, name="office_leave_list"),
     path("office/leave/<int:pk>/", leave_decisions.office_leave, name="office_leave"),
+    path("office/leave/not-returned/", not_returned.office_not_returned, name="office_not_returned"),
     path("office/follow-up/", follow_up.office_follow_up, name="office_follow_up"),
     path("office/follow-up/<int:pk>/", follow_up.office_pupil, name="office_pupil"),
     path("office/contacts/<int:pk>/invite/", accounts.office_invite, name="office_invite"),

@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 
 from interventions.schedule import BEAT_SCHEDULE as CHECKS_SCHEDULE
+from registers.schedule import RETENTION_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -160,6 +161,8 @@ CELERY_BEAT_SCHEDULE = {
     **CHECKS_SCHEDULE,
     # e-mails a failing mail server held back are sent again (the reports themselves are saved)
     "absences-retry-failed-emails": {"task": "absences.retry_failed_emails", "schedule": 600.0},
+    # records past their retention period removed, nightly at 02:45 (registers/retention.py)
+    "registers-apply-retention": {"task": "registers.apply_retention", "schedule": RETENTION_SCHEDULE},
 }
 
 # Shared state. With CACHE_URL=redis://host:6379/1 every process (gunicorn workers, several
@@ -277,6 +280,14 @@ SPECTACULAR_SETTINGS = {
 
 # Register entries are kept for at least six years (2024 regulations).
 REGISTER_RETENTION_YEARS = 6
+# Years each record type is kept after the date of the entry (registers/retention.py): register
+# entries never fewer than REGISTER_RETENTION_YEARS; the others are the school's policy.
+RETENTION_YEARS = {
+    "register_entries": env.int("RETENTION_REGISTER_ENTRIES_YEARS", default=6),
+    "letters": env.int("RETENTION_LETTERS_YEARS", default=6),
+    "evidence_files": env.int("RETENTION_EVIDENCE_FILES_YEARS", default=6),
+    "parents_reports": env.int("RETENTION_PARENTS_REPORTS_YEARS", default=6),
+}
 
 LOGGING = {
     "version": 1,

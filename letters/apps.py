@@ -18,3 +18,9 @@ class LettersConfig(AppConfig):
         # the officer's worklist: accepted proposals' letters, one batch per template
         letters_requested.connect(letters_for_accepted_alerts, dispatch_uid="letters.worklist_letters")
         provide_letter_titles(template_titles)  # the policy pages name the letters a rule proposes
+
+        from registers.retention import register_sweeper
+
+        from .retention import sweep_letters
+
+        register_sweeper("letters", "Letters (and their PDFs)", sweep_letters, order=40)

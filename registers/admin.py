@@ -26,14 +26,17 @@ from .models import (
     Notification,
     Pupil,
     Register,
+    RegisterDeletion,
     RegisterTime,
     RegistrationGroup,
+    RetentionRun,
     School,
     SchoolDay,
     Staff,
     SubReason,
     Term,
     Trust,
+    YearRollover,
 )
 
 admin.site.site_header = "Attendance: school set-up"
@@ -343,3 +346,24 @@ class ImportRunAdmin(ReadOnlyAdmin):
     list_select_related = ["school"]
     date_hierarchy = "uploaded_at"
     exclude = ["file"]
+
+
+# --- the roll and retention (registers/leaving.py, rollover.py, retention.py) ----------------
+
+
+@admin.register(RegisterDeletion)
+class RegisterDeletionAdmin(ViewOnlyAdmin):
+    list_display = ["pupil", "ground", "deleted_on", "notify_la", "recorded_by_name", "recorded_at"]
+    list_filter = ["ground", "notify_la"]
+
+
+@admin.register(YearRollover)
+class YearRolloverAdmin(ViewOnlyAdmin):
+    list_display = ["school", "from_year", "to_year", "leaving_date", "applied_by_name", "applied_at"]
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(ViewOnlyAdmin):
+    """The report of each retention run: what went, per record type."""
+
+    list_display = ["ran_at", "today", "counts"]

@@ -90,9 +90,20 @@ def describe_non_school_day(school: School, day: dt.date) -> str:
     holiday = Holiday.objects.filter(school=school, start_date__lte=day, end_date__gte=day).first()
     if holiday:
         return f"{day:%d %b %Y} is in the {holiday.name.lower()} holiday"
+    if not dates_published(school, day):
+        year = AcademicYear.name_for(day)
+        return f"{day:%d %b %Y} is in the {year} school year, and next year's dates are not published yet"
     if not Term.objects.filter(school=school, start_date__lte=day, end_date__gte=day).exists():
         return f"{day:%d %b %Y} is outside term time"
     return f"{day:%d %b %Y} is not in {school.name}'s calendar"
+
+
+def dates_published(school: School, day: dt.date) -> bool:
+    """Whether the school's calendar reaches `day`: false for a day after the last imported year
+    whose own academic year has not been imported yet (next September, before the dates are in)."""
+    if AcademicYear.objects.filter(school=school, name=AcademicYear.name_for(day)).exists():
+        return True
+    return AcademicYear.objects.filter(school=school, end_date__gte=day).exists()
 
 
 def academic_year_for(school: School, day: dt.date) -> AcademicYear | None:

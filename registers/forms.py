@@ -13,9 +13,11 @@ class PupilSearchForm(forms.Form):
         label="Registration group", required=False, queryset=RegistrationGroup.objects.none(), empty_label="All groups"
     )
     left = forms.BooleanField(label="Include pupils not on roll this year", required=False)
+    academic_year = forms.ChoiceField(label="Figures for", required=False)
 
-    def __init__(self, *args, groups, **kwargs):
+    def __init__(self, *args, groups, years=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["academic_year"].choices = [("", "This academic year")] + list(years)
         self.fields["group"].queryset = groups
         years = sorted({g.year for g in groups})
         self.fields["year"].choices = [("", "All years")] + [(y, year_label(y)) for y in years]

@@ -159,3 +159,10 @@ def imports_school_data(user, obj=None):
 
 
 rules.add_perm("registers.import_data", imports_school_data | is_superuser)
+
+
+# --- the admission register and the year (registers/roll_views.py) ---------------------------
+
+# Who deletes a pupil's name from the admission register, sends the LA its notifications and rolls
+# the school into a new year: the same people who keep the roll in step with the MIS.
+rules.add_perm("registers.manage_roll", imports_school_data | is_superuser)

@@ -11,11 +11,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .calendar import academic_year_for
-from .models import AttendanceCode, Contact, Enrolment, Mark, Pupil, RegistrationGroup, School, SchoolDay
+from .models import AcademicYear, AttendanceCode, Contact, Enrolment, Mark, Pupil, RegistrationGroup, School, SchoolDay
 from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, staff_of
 
 CAT = AttendanceCode.Category
@@ -271,6 +272,8 @@ class YearToDate:
     name: str
     date_from: dt.date
     date_to: dt.date
+    complete: bool = False  # a year that is over: its figures cover the whole year, not "to date"
+    key: str = ""  # the academic year's name ("2025/26"), as the period pickers send it
 
 
 def year_to_date(school: School, today: dt.date | None = None) -> YearToDate:
@@ -278,7 +281,28 @@ def year_to_date(school: School, today: dt.date | None = None) -> YearToDate:
     year = academic_year_for(school, today)
     if year is None:
         return YearToDate("No academic year", today, today)
-    return YearToDate(f"Academic year {year.name}", year.start_date, min(today, year.end_date))
+    return YearToDate(
+        f"Academic year {year.name}", year.start_date, min(today, year.end_date), today > year.end_date, year.name
+    )
+
+
+def academic_year_period(school: School, name: str | None, today: dt.date | None = None) -> YearToDate:
+    """The academic year a user picked ("2025/26"): to date while it runs, the whole year once it is
+    over; this year when nothing (or a year the school does not have, or one not started) is picked."""
+    today = today or timezone.localdate()
+    year = AcademicYear.objects.filter(school=school, name=name, start_date__lte=today).first() if name else None
+    if year is None:
+        return year_to_date(school, today)
+    return YearToDate(
+        f"Academic year {year.name}", year.start_date, min(today, year.end_date), today > year.end_date, year.name
+    )
+
+
+def academic_year_choices(school: School, today: dt.date | None = None) -> list[tuple[str, str]]:
+    """Every academic year the school has that has started, newest first, for the period pickers."""
+    today = today or timezone.localdate()
+    names = AcademicYear.objects.filter(school=school, start_date__lte=today).order_by("-start_date")
+    return [(name, f"Academic year {name}") for name in names.values_list("name", flat=True)]
 
 
 def visible_pupils(user, school: School):
@@ -322,6 +346,24 @@ def search_pupils(pupils, text: str):
     return pupils
 
 
+def with_year_on(pupils, day: dt.date):
+    """`pupils` annotated with `year_then`: the national curriculum year each was in at the end of
+    `day`, read from the pupil's history (so a report about last year still groups pupils as they were
+    before the year rollover moved them up); their current year when no history reaches back."""
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    then = (
+        Pupil.history.filter(id=OuterRef("pk"), history_date__lt=end)
+        .order_by("-history_date", "-history_id")
+        .values("year")[:1]
+    )
+    return pupils.annotate(year_then=Coalesce(Subquery(then), F("year")))
+
+
+def years_on(school: School, day: dt.date) -> dict[int, int]:
+    """Pupil id → the year they were in on `day` (see `with_year_on`)."""
+    return dict(with_year_on(Pupil.objects.filter(school=school), day).values_list("pk", "year_then"))
+
+
 def find_pupils(pupils, *, school: School, period: YearToDate, filters: dict):
     """The pupil list: `pupils` (those the user may see) on roll in the period unless leavers are
     asked for, narrowed by the search form's filters, in name order."""
@@ -333,7 +375,9 @@ def find_pupils(pupils, *, school: School, period: YearToDate, filters: dict):
     if filters.get("q"):
         pupils = search_pupils(pupils, filters["q"])
     if filters.get("year") is not None:
-        pupils = pupils.filter(year=filters["year"])
+        # A finished year is filtered by the year pupils were in then (the rollover has moved them on).
+        pupils = with_year_on(pupils, period.date_to) if period.complete else pupils.annotate(year_then=F("year"))
+        pupils = pupils.filter(year_then=filters["year"])
     if filters.get("group"):
         pupils = pupils.filter(group=filters["group"])
     return pupils.select_related("group").order_by("legal_surname", "legal_forename", "upn")

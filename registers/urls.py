@@ -7,6 +7,7 @@ urlpatterns = [
     path("pupils/", views.pupil_list, name="pupil-list"),
     path("pupils/<int:pk>/", views.pupil_detail, name="pupil-detail"),
     path("imports/", include("registers.import_urls")),
+    path("roll/", include("registers.roll_urls")),
     # Taking registers (teachers) and the office's live view: registers/register_urls.py
     path("", include("registers.register_urls")),
 ]

@@ -24,6 +24,8 @@ from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS, school_for, staf
 from .selectors import (
     AttendanceFigures,
     YearToDate,
+    academic_year_choices,
+    academic_year_period,
     amended_marks_history,
     find_pupils,
     groups_taught,
@@ -116,9 +118,9 @@ def pupil_list(request):
     pupils = visible_pupils(request.user, school) if school else None
     if pupils is None:
         raise PermissionDenied
-    period = year_to_date(school)
+    period = academic_year_period(school, request.GET.get("academic_year"))
     groups = visible_groups(request.user, school)
-    form = PupilSearchForm(request.GET or None, groups=groups)
+    form = PupilSearchForm(request.GET or None, groups=groups, years=academic_year_choices(school))
     filters = form.cleaned_data if form.is_valid() else {}
     pupils = find_pupils(pupils, school=school, period=period, filters=filters)
     page = Paginator(pupils, PUPILS_PER_PAGE).get_page(request.GET.get("page"))
@@ -238,7 +240,7 @@ def pupil_detail(request, pk):
     pupil = get_object_or_404(Pupil.objects.select_related("group", "school"), pk=pk)
     if not request.user.has_perm("registers.view_pupil", pupil):
         raise Http404("No pupil found.")
-    period = year_to_date(pupil.school)
+    period = academic_year_period(pupil.school, request.GET.get("academic_year"))
     figures = pupil_figures(
         school=pupil.school,
         date_from=period.date_from,
@@ -260,12 +262,16 @@ def pupil_detail(request, pk):
             "year_label": year_label(pupil.year),
             "group_differs": pupil.group is not None and pupil.group.name != year_label(pupil.year),
             "period": period,
+            "years": academic_year_choices(pupil.school),
             "figures": figures,
             "codes_used": codes_used,
             "strips": calendar_strip(pupil, period, marks),
             "weekdays": WEEKDAYS,
             "histories": marks_history(pupil, period),
             "enrolments": pupil.enrolments.all(),
+            "deletions": pupil.register_deletions.all(),
+            "can_manage_roll": request.user.has_perm("registers.manage_roll", pupil),
+            "on_roll": pupil.enrolments.filter(leaving_date__isnull=True).exists(),
             "show_details": details,
             "contacts": pupil.contacts.all() if details else [],
             "back_url": reverse("pupil-list") if request.user.has_perm("registers.view_pupil_list") else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from registers.calendar import describe_non_school_day
+from registers.calendar import dates_published, describe_non_school_day
 from registers.models import AM, PM, Closure, SchoolDay
 
 from ..models import session_index
@@ -44,6 +44,12 @@ def check_period(school, start_date, start_session, end_date, end_session) -> No
         SchoolDay.objects.filter(school=school, date__in=[start_date, end_date]).values_list("date", flat=True)
     )
     for day, field in ((start_date, "start_date"), (end_date, "end_date")):
+        if day not in school_days and not dates_published(school, day):
+            raise AbsenceError(
+                f"{day_text(day)}: next year's dates are not published yet. The school has not put its "
+                "term dates for that year in yet, so please ask again once they are published.",
+                field,
+            )
         if day not in school_days:
             raise AbsenceError(
                 f"{day_text(day)} is not a school day: {describe_non_school_day(school, day)}. "

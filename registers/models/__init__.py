@@ -11,6 +11,8 @@ from .imports import ImportRun
 from .marks import Mark, ProtectedQuerySet, Register
 from .notifications import Notification
 from .people import Contact, Enrolment, Pupil, RegistrationGroup, Staff
+from .retention import RetentionRun
+from .roll import CME_GROUNDS, UNNOTIFIED_GROUNDS, Ground, RegisterDeletion, YearRollover
 from .school import (
     AM,
     PM,
@@ -30,6 +32,8 @@ from .school import (
 
 __all__ = [
     "AM",
+    "CME_GROUNDS",
+    "UNNOTIFIED_GROUNDS",
     "PM",
     "PRIMARY",
     "REGISTER_PHASES",
@@ -42,6 +46,7 @@ __all__ = [
     "Closure",
     "Contact",
     "Enrolment",
+    "Ground",
     "Holiday",
     "ImportRun",
     "Mark",
@@ -49,13 +54,16 @@ __all__ = [
     "ProtectedQuerySet",
     "Pupil",
     "Register",
+    "RegisterDeletion",
     "RegisterTime",
     "RegistrationGroup",
+    "RetentionRun",
     "School",
     "SchoolDay",
     "Staff",
     "SubReason",
     "Term",
     "Trust",
+    "YearRollover",
     "hash_token",
 ]

@@ -58,7 +58,7 @@ def resolve_period(school: School, key: str | None, today: dt.date | None = None
             school,
             key,
             kind,
-            f"Academic year {year.name} to date",
+            f"Academic year {year.name}" + ("" if year.end_date < today else " to date"),
             year,
             _days(school, term__academic_year=year),
             today,

@@ -1,0 +1,38 @@
+"""Retention for letters: the record of each letter and its PDF, once the period for letters is over
+(registered with registers.retention from LettersConfig.ready; settings.RETENTION_YEARS["letters"]).
+A batch's combined PDF goes with the last of its letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from registers.retention import Swept, delete_rows
+
+from .models import Batch, Letter
+
+
+def sweep_letters(cutoff: dt.date) -> Swept:
+    swept = Swept()
+    letters = Letter.objects.filter(letter_date__lt=cutoff, produced_at__lt=timezone.make_aware(
+        dt.datetime.combine(cutoff, dt.time.min)))  # fmt: skip
+    batches = set()
+    for letter in letters.order_by("letter_date", "pk"):
+        if letter.pdf and letter.pdf.storage.exists(letter.pdf.name):
+            letter.pdf.storage.delete(letter.pdf.name)
+            swept.files += 1
+        if letter.batch_id:
+            batches.add(letter.batch_id)
+        swept.add(letter.pk, letter.letter_date)
+    delete_rows(Letter, swept.ids)
+    emptied = Batch.objects.filter(pk__in=batches).exclude(Exists(Letter.objects.filter(batch=OuterRef("pk"))))
+    for batch in emptied.exclude(pdf=""):
+        if batch.pdf.storage.exists(batch.pdf.name):
+            batch.pdf.storage.delete(batch.pdf.name)
+            swept.files += 1
+    # Batch.pdf is a plain field: clearing it records no letter content.
+    models.QuerySet.update(emptied, pdf="")
+    return swept
