@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "common",
     "registers",
     "absences",
     "interventions",
@@ -97,6 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A kept connection is checked before each request uses it, so after a database restart
+    # the next request reconnects instead of failing on a dead connection.
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     # Behind PgBouncer in transaction pooling (DB_POOLER=pgbouncer) a connection may be a
     # different server backend from one transaction to the next: no server-side cursors
     # (`.iterator()` would lose its cursor) and no prepared statements (Django's default with
@@ -160,6 +164,8 @@ CELERY_BEAT_SCHEDULE = {
     **CHECKS_SCHEDULE,
     # e-mails a failing mail server held back are sent again (the reports themselves are saved)
     "absences-retry-failed-emails": {"task": "absences.retry_failed_emails", "schedule": 600.0},
+    # work the broker could not take when it was written (common.outbox) is sent when it is back
+    "common-resend-outbox": {"task": "common.resend_outbox", "schedule": 60.0},
 }
 
 # Shared state. With CACHE_URL=redis://host:6379/1 every process (gunicorn workers, several
