@@ -180,7 +180,8 @@ SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
 CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default="attendance"))
 # Sessions: read from the shared cache, written through to the database (so a Redis restart
 # signs nobody out); plain database sessions when there is no shared cache.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if SHARED_CACHE else "django.contrib.sessions.backends.db"
+# (common.sessions: Django's cached_db, carrying on from the database while Redis is down)
+SESSION_ENGINE = "common.sessions" if SHARED_CACHE else "django.contrib.sessions.backends.db"
 
 # Login lockout (django-axes): five failures lock the username from that address. The
 # failures are counted in the database by default (shared by every process, kept as a record

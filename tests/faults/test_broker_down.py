@@ -32,6 +32,7 @@ from tests.faults.support import broker, needs_broker_and_workers, workers  # no
 from tests.letters.conftest import add_contact
 from tests.registers.register_helpers import (
     MONDAY,
+    PASSWORD,
     clock,
     full_post,
     login,
@@ -150,3 +151,34 @@ def test_registers_are_saved_while_the_broker_is_down_and_the_kept_work_is_done_
     assert alerts.count() == alerts_before
     assert CheckRun.objects.get(school=school, date=MONDAY).computed_at == first_run
     assert workers.logs().count("was done already: not run again") == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_cache_and_sessions_on_the_same_redis_a_teacher_still_takes_the_register_when_it_is_down(
+    broker,  # noqa: F811
+    settings,
+):
+    """Production keeps the cache and the sessions (`cached_db`) on the broker's Redis too: a
+    signed-in teacher's pages must not depend on it (with Django's own `cached_db` every page
+    was a server error; common.sessions carries on from the database)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": broker.url[:-1] + "1"}
+    }
+    settings.SESSION_ENGINE = "common.sessions"
+    school = make_school()
+    make_teacher(school)
+    pupils = make_pupils(school, 3)
+    register = register_for(school, year3(school))
+    teacher = login(Client(), "teacher")
+    with clock(9, 1):
+        assert teacher.get(reverse("registers:today")).status_code == 200
+    broker.stop()
+    with clock(9, 6):
+        assert teacher.get(reverse("registers:register", args=[register.pk])).status_code == 200
+        response = teacher.post(reverse("registers:register", args=[register.pk]), full_post(register, pupils))
+        assert response.status_code == 302
+        assert teacher.get(response["Location"]).status_code == 200
+    register.refresh_from_db()
+    assert register.state == "taken" and Mark.objects.filter(register=register).count() == 3
+    # signing in while it is down works too (a new session key is checked against the database)
+    assert Client().post(reverse("login"), {"username": "teacher", "password": PASSWORD}).status_code == 302
