@@ -58,11 +58,15 @@ def _send(message_id, *, policy: dict | None) -> str:
         message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_id).first()
         if message is None or message.sent_at is not None:
             return "skipped"
+        task = current_app.tasks.get(message.task)
+        if task is None:  # renamed or removed: say so on the row, and let the others go
+            log.error("outbox %s names no task %s", message.pk, message.task)
+            OutboxMessage.objects.filter(pk=message.pk).update(last_error=f"No task called {message.task}.")
+            return "skipped"
         try:
-            task = current_app.tasks[message.task]
             options = {"retry": True, "retry_policy": policy, **message.options}
             task.apply_async(tuple(message.args), message.kwargs, task_id=str(message.pk), **options)
-        except Exception as error:  # broker down (or a task renamed): the row waits for the re-send
+        except Exception as error:  # the broker is down: the row waits for the re-send
             log.warning("outbox %s (%s) not sent: %s", message.pk, message.task, error)
             OutboxMessage.objects.filter(pk=message.pk).update(
                 attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:1000]
