@@ -54,9 +54,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def own_postgres():
-    """A throwaway cluster: (DATABASE_URL, the command that restarts it)."""
+@pytest.fixture(scope="module")
+def own_cluster():
+    """A throwaway cluster for this module: (port, the command that restarts it), with the
+    schema migrated once into a template database."""
     base = Path(tempfile.mkdtemp(prefix="faults-pg-"))
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
@@ -65,20 +66,38 @@ def own_postgres():
     server = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
     ctl = [*AS_SERVER, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", server, "-w"]
 
-    def run(args):
-        subprocess.run(args, check=True, capture_output=True, cwd=base)
+    def run(args, **kwargs):
+        subprocess.run(args, check=True, capture_output=True, **kwargs)
 
-    run([*AS_SERVER, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "-N"])
-    run([*ctl, "start"])
+    run(
+        [*AS_SERVER, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "-N"],
+        cwd=base,
+    )
+    run([*ctl, "start"], cwd=base)
     try:
-        import psycopg
-
-        with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True) as c:
-            c.execute("CREATE DATABASE attendance")
-        yield f"postgres://postgres@127.0.0.1:{port}/attendance", shlex.join([*ctl, "-m", "fast", "restart"])
+        _sql(port, "CREATE DATABASE migrated")
+        url = f"postgres://postgres@127.0.0.1:{port}/migrated"
+        run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
+        yield port, shlex.join([*ctl, "-m", "fast", "restart"])
     finally:
         subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True, cwd=base)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _sql(port: int, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True) as c:
+        c.execute(statement)
+
+
+@pytest.fixture
+def own_postgres(own_cluster, request):
+    """A fresh database on the cluster: (DATABASE_URL, the command that restarts the cluster)."""
+    port, restart = own_cluster
+    name = f"attendance_{request.node.name[:40].lower()}"
+    _sql(port, f'CREATE DATABASE "{name}" TEMPLATE migrated')
+    return f"postgres://postgres@127.0.0.1:{port}/{name}", restart
 
 
 def _scenario(url: str, restart: str, **env) -> dict:
