@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "common",
     "registers",
     "absences",
     "interventions",
@@ -98,6 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A kept connection is checked before each request uses it, so after a database restart
+    # the next request reconnects instead of failing on a dead connection.
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     # Behind PgBouncer in transaction pooling (DB_POOLER=pgbouncer) a connection may be a
     # different server backend from one transaction to the next: no server-side cursors
     # (`.iterator()` would lose its cursor) and no prepared statements (Django's default with
@@ -163,6 +167,8 @@ CELERY_BEAT_SCHEDULE = {
     "absences-retry-failed-emails": {"task": "absences.retry_failed_emails", "schedule": 600.0},
     # records past their retention period removed, nightly at 02:45 (registers/retention.py)
     "registers-apply-retention": {"task": "registers.apply_retention", "schedule": RETENTION_SCHEDULE},
+    # work the broker could not take when it was written (common.outbox) is sent when it is back
+    "common-resend-outbox": {"task": "common.resend_outbox", "schedule": 60.0},
 }
 
 # Shared state. With CACHE_URL=redis://host:6379/1 every process (gunicorn workers, several
@@ -177,7 +183,8 @@ SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
 CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default="attendance"))
 # Sessions: read from the shared cache, written through to the database (so a Redis restart
 # signs nobody out); plain database sessions when there is no shared cache.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if SHARED_CACHE else "django.contrib.sessions.backends.db"
+# (common.sessions: Django's cached_db, carrying on from the database while Redis is down)
+SESSION_ENGINE = "common.sessions" if SHARED_CACHE else "django.contrib.sessions.backends.db"
 
 # Login lockout (django-axes): five failures lock the username from that address. The
 # failures are counted in the database by default (shared by every process, kept as a record

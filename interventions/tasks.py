@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import group, shared_task
-from django.db import transaction
+from celery import shared_task
 from django.utils import timezone
 
 from registers.models import RegisterTime, School, SchoolDay
@@ -25,16 +24,16 @@ def run_checks_for_school(school_id: int, on: str | None = None) -> dict:
 
 @shared_task(name="interventions.run_checks_all_schools", bind=True)
 def run_checks_all_schools(self, on: str | None = None) -> int:
-    """Nightly: fan out, one task per school (a Celery group), so every worker takes schools
+    """Nightly: fan out, one task per school, so every worker takes schools
     from the queue and N workers share the night's run. On the queue this task came from (the
     default queue in production). Idempotent like each school's run: asking twice, or a task
     delivered twice, creates nothing twice."""
     day = on or timezone.localdate().isoformat()
     ids = list(School.objects.order_by("pk").values_list("pk", flat=True))
     queue = (self.request.delivery_info or {}).get("routing_key")
-    fan_out = group(run_checks_for_school.s(school_id, day) for school_id in ids)
     options = {"queue": queue} if queue and not self.request.is_eager else {}
-    transaction.on_commit(lambda: fan_out.apply_async(**options))
+    for school_id in ids:  # through the outbox (common.outbox): kept if the broker is down
+        run_checks_for_school.apply_async_on_commit((school_id, day), **options)
     return len(ids)
 
 

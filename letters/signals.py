@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 def leave_decision_made(sender, leave_request, **kwargs):
     try:
-        produce_leave_letter.delay(leave_request.pk)
+        produce_leave_letter.delay_on_commit(leave_request.pk)
     except Exception:  # in-process (eager) runs raise here; the decision stands regardless
         log.exception("the decision letter for leave request %s was not produced", leave_request.pk)
 

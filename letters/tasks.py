@@ -11,12 +11,14 @@ from .errors import LetterError
 from .models import Batch
 
 
-@shared_task(name="letters.render_batch")
-def render_batch(batch_id: int) -> dict:
-    """Produce a batch's letters (see services.batches.run_batch); a finished batch is left as it is."""
+@shared_task(name="letters.render_batch", bind=True)
+def render_batch(self, batch_id: int) -> dict:
+    """Produce a batch's letters (see services.batches.run_batch); a finished batch is left as it
+    is. A redelivery (the worker running it was killed: acks_late) takes the batch over."""
     from .services.batches import run_batch
 
-    batch = run_batch(batch=Batch.objects.get(pk=batch_id))
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    batch = run_batch(batch=Batch.objects.get(pk=batch_id), redelivered=redelivered)
     return {"batch_id": batch.pk, "status": batch.status, "done": batch.done, "failed": batch.failed}
 
 

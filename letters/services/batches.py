@@ -101,11 +101,15 @@ def _progress(batch: Batch, **values) -> None:
         setattr(batch, name, value)
 
 
-def run_batch(*, batch: Batch) -> Batch:
+def run_batch(*, batch: Batch, redelivered: bool = False) -> Batch:
     """Produce a batch's letters: data for all pupils at once, one HTML document, laid out once
     by WeasyPrint; the print PDF (or one PDF per household for e-mail); a record per letter.
     A letter that fails (no address, a field with no data) is listed with the pupil and field
-    and the others go on. Running it again for a finished batch does nothing."""
+    and the others go on. Running it again for a finished batch does nothing.
+
+    `redelivered`: the broker gave this task back because the worker running it was lost
+    (killed mid-batch), so the batch's running claim is that dead worker's and is taken over;
+    letters already recorded are kept and households already e-mailed are not e-mailed again."""
     with transaction.atomic():
         batch = (
             Batch.objects.select_for_update(of=("self",))
@@ -114,7 +118,7 @@ def run_batch(*, batch: Batch) -> Batch:
         )
         if batch.status == Batch.Status.DONE:
             return batch
-        if batch.status == Batch.Status.RUNNING and batch.started_at > timezone.now() - RUN_CLAIM:
+        if batch.status == Batch.Status.RUNNING and batch.started_at > timezone.now() - RUN_CLAIM and not redelivered:
             return batch  # another worker has it (a task may be delivered twice)
         batch.status, batch.phase, batch.started_at = Batch.Status.RUNNING, Batch.Phase.PREPARING, timezone.now()
         batch.errors, batch.done, batch.failed = [], 0, 0
