@@ -318,6 +318,9 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
         Mark._base_manager.bulk_create(to_create)
         Mark.history.bulk_history_create(to_create, default_date=now)
     if to_amend:
+        # History first: the database refuses a changed mark whose history row is not already there
+        # (registers/audit_triggers.py).
+        Mark.history.bulk_history_create(to_amend, update=True, default_date=now)
         Mark._base_manager.bulk_update(
             to_amend,
             [
@@ -335,7 +338,6 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
                 "recorded_at",
             ],
         )
-        Mark.history.bulk_history_create(to_amend, update=True, default_date=now)
     result.created, result.amended = to_create, to_amend
     return result
 
@@ -379,7 +381,9 @@ def mark_register_taken(*, register: Register, actor: Actor, now=None, on_behalf
         register._change_reason = f"taken by {actor.name} ({actor.position})" + (
             f" on behalf of {on_behalf_of.display_name}" if on_behalf_of else ""
         )
-        register.save()
+        # History first, as for marks: the database refuses to take a register without it.
+        Register.history.bulk_history_create([register], update=True, default_date=now)
+        register.save_without_historical_record(update_fields=["state", "taken_by", "taken_at", "taken_on_behalf_of"])
     return register
 
 
