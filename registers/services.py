@@ -27,6 +27,7 @@ from .models import (
     Mark,
     Pupil,
     Register,
+    RegisterTime,
     SchoolDay,
     Staff,
     SubReason,
@@ -142,6 +143,40 @@ def normalise_symbol(symbol: str, session: str) -> str:
     return symbol
 
 
+# When a session begins if the school has set no register times: the morning at the start of
+# the day, the afternoon at noon.
+DEFAULT_SESSION_STARTS = {AM: dt.time(0, 0), PM: dt.time(12, 0)}
+
+
+class SessionStarts:
+    """When each of a school's sessions begins: when its earliest register opens. Read once, and
+    only for a batch with an entry that cannot be entered ahead for today."""
+
+    def __init__(self, school, now: dt.datetime):
+        self.school, self.now, self.today = school, now, timezone.localtime(now).date()
+        self._opens: dict[str, dt.time] | None = None
+
+    def opens(self, session: str) -> dt.time:
+        if self._opens is None:
+            self._opens = dict(DEFAULT_SESSION_STARTS)
+            found: dict[str, dt.time] = {}
+            for s, opens in RegisterTime.objects.filter(school=self.school).values_list("session", "opens"):
+                found[s] = min(found.get(s, opens), opens)
+            self._opens.update(found)
+        return self._opens[session]
+
+    def begun(self, day: dt.date, session: str) -> bool:
+        if day != self.today:
+            return day < self.today
+        return self.now >= timezone.make_aware(dt.datetime.combine(day, self.opens(session)))
+
+    def not_yet(self, day: dt.date, session: str) -> str:
+        """Why an entry for a session still to come is refused, with when it begins."""
+        if day == self.today and self._opens is not None:
+            return f"the session has not begun yet (the register opens at {self.opens(session):%H:%M})"
+        return "the session has not happened yet"
+
+
 def record_marks(
     *,
     school,
@@ -155,7 +190,8 @@ def record_marks(
     """Validate and write a batch of marks; all or nothing.
 
     `reason` applies to every changed entry without its own; a change to an existing mark
-    with no reason is refused. An entry identical to the mark already there is left alone,
+    with no reason is refused. Only plannable codes (`AttendanceCode.plannable`) may be
+    entered for a session that has not begun by `now`. An entry identical to the mark already there is left alone,
     so re-running an import or re-submitting a register writes no spurious history."""
     now = now or timezone.now()
     for attempt in range(3):
@@ -202,6 +238,7 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
     sub_reason_ids = {e.sub_reason_id for e in entries if e.sub_reason_id is not None}
     sub_reasons = {r.pk: r for r in SubReason.objects.filter(pk__in=sub_reason_ids)} if sub_reason_ids else {}
 
+    starts = SessionStarts(school, now)
     seen: set[tuple] = set()
     to_create: list[Mark] = []
     to_amend: list[Mark] = []
@@ -242,6 +279,12 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
             continue
         if symbol == CLOSURE_CODE and not closed:
             refuse(f"{who}, {when}: # is for planned closures; record the closure in the calendar first.")
+            continue
+        if not code.plannable and not starts.begun(entry.date, entry.session):
+            refuse(
+                f"{who}, {when}: {symbol} can't be recorded yet — {starts.not_yet(entry.date, entry.session)}. "
+                "Only planned absence (leave, a parent's report, a closure) may be entered ahead."
+            )
             continue
         if entry.sub_reason_id is not None:
             sub_reason = sub_reasons.get(entry.sub_reason_id)
