@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from .calendar import describe_non_school_day
@@ -144,36 +144,37 @@ def normalise_symbol(symbol: str, session: str) -> str:
 
 
 # When a session begins if the school has set no register times: the morning at the start of
-# the day, the afternoon at noon.
+# the day, the afternoon at noon. Otherwise when its earliest register opens.
 DEFAULT_SESSION_STARTS = {AM: dt.time(0, 0), PM: dt.time(12, 0)}
 
 
 class SessionStarts:
-    """When each of a school's sessions begins: when its earliest register opens. Read once, and
-    only for a batch with an entry that cannot be entered ahead for today."""
+    """When each of a school's sessions begins: when its earliest register opens (read with the
+    batch's school days, so the rule costs no query of its own)."""
 
-    def __init__(self, school, now: dt.datetime):
-        self.school, self.now, self.today = school, now, timezone.localtime(now).date()
-        self._opens: dict[str, dt.time] | None = None
+    def __init__(self, now: dt.datetime, opens: dict[str, dt.time | None]):
+        self.now, self.today = now, timezone.localtime(now).date()
+        self.opens = {s: opens.get(s) or DEFAULT_SESSION_STARTS[s] for s in (AM, PM)}
 
-    def opens(self, session: str) -> dt.time:
-        if self._opens is None:
-            self._opens = dict(DEFAULT_SESSION_STARTS)
-            found: dict[str, dt.time] = {}
-            for s, opens in RegisterTime.objects.filter(school=self.school).values_list("session", "opens"):
-                found[s] = min(found.get(s, opens), opens)
-            self._opens.update(found)
-        return self._opens[session]
+    @staticmethod
+    def subqueries(school) -> dict:
+        """Annotations for a query of the school's days: the earliest opening time per session."""
+        return {
+            f"opens_{s.lower()}": Subquery(
+                RegisterTime.objects.filter(school=school, session=s).order_by("opens").values("opens")[:1]
+            )
+            for s in (AM, PM)
+        }
 
     def begun(self, day: dt.date, session: str) -> bool:
         if day != self.today:
             return day < self.today
-        return self.now >= timezone.make_aware(dt.datetime.combine(day, self.opens(session)))
+        return self.now >= timezone.make_aware(dt.datetime.combine(day, self.opens[session]))
 
     def not_yet(self, day: dt.date, session: str) -> str:
         """Why an entry for a session still to come is refused, with when it begins."""
-        if day == self.today and self._opens is not None:
-            return f"the session has not begun yet (the register opens at {self.opens(session):%H:%M})"
+        if day == self.today:
+            return f"the session has not begun yet (the register opens at {self.opens[session]:%H:%M})"
         return "the session has not happened yet"
 
 
@@ -221,7 +222,12 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
         enrolments[enrolment.pupil_id].append(enrolment)
     if unseen := pupil_ids - pupils.keys():
         pupils.update({p.id: p for p in Pupil.objects.filter(school=school, id__in=unseen)})
-    school_days = set(SchoolDay.objects.filter(school=school, date__in=dates).values_list("date", flat=True))
+    days = SchoolDay.objects.filter(school=school, date__in=dates).annotate(**SessionStarts.subqueries(school))
+    school_days, opens = set(), {}
+    for day, opens_am, opens_pm in days.values_list("date", "opens_am", "opens_pm"):
+        school_days.add(day)
+        opens = {AM: opens_am, PM: opens_pm}
+    starts = SessionStarts(now, opens)
     closures: dict[dt.date, list[Closure]] = defaultdict(list)
     for closure in Closure.objects.filter(school=school, date__in=dates, kind=Closure.Kind.CLOSURE):
         closures[closure.date].append(closure)
@@ -238,7 +244,6 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
     sub_reason_ids = {e.sub_reason_id for e in entries if e.sub_reason_id is not None}
     sub_reasons = {r.pk: r for r in SubReason.objects.filter(pk__in=sub_reason_ids)} if sub_reason_ids else {}
 
-    starts = SessionStarts(school, now)
     seen: set[tuple] = set()
     to_create: list[Mark] = []
     to_amend: list[Mark] = []
