@@ -274,8 +274,8 @@ def _marks_on_lost_days(school: School, lost: set) -> list[ImportProblem]:
         ImportProblem(
             None,
             f"{len(marks)} mark{'s are' if len(marks) != 1 else ' is'} already recorded on "
-            f"{len(days)} day{'s' if len(days) != 1 else ''} this calendar would no longer count as school days; "
-            "nothing was imported. Keep those days as school days, or — if the school really was closed — "
+            f"{len(days)} day{'s' if len(days) != 1 else ''} this calendar would no longer count as school days. "
+            "Keep those days as school days, or — if the school really was closed — "
             "record them as planned closures (closures with kind 'closure'), which recodes their marks # "
             "with the closure as the reason.",
         )
