@@ -757,11 +757,11 @@ def measure_floor(conn, data: dict, day: str) -> dict:
                     for x in [mark_id, *r, now, "", "+", floor["user_id"]]
                 ],
             )
+            conn.execute(REGISTER_HISTORY, [floor["user_id"], now, now, "taken (floor)", floor["user_id"], register_id])
             conn.execute(
                 "UPDATE registers_register SET state = 'taken', taken_by_id = %s, taken_at = %s WHERE id = %s",
                 [floor["user_id"], now, register_id],
             )
-            conn.execute(REGISTER_HISTORY, [now, "taken (floor)", floor["user_id"], register_id])
         walls.append(time.perf_counter() - started)
     client = time.process_time() - client0
     server = cpu_seconds(backend) - server0

@@ -39,10 +39,13 @@ HISTORY_COLUMNS = (
     "recorded_by_id, recorded_by_name, recorded_by_position, recorded_at, reason, version, "
     "history_date, history_change_reason, history_type, history_user_id"
 )
+# The history row of "taken", written before the register's UPDATE (the database refuses to take a
+# register without it: registers/audit_triggers.py). Parameters: taken by, taken at, history date,
+# reason, history user, register id.
 REGISTER_HISTORY = (
     "INSERT INTO registers_historicalregister (id, school_id, group_id, date, session, state, taken_by_id, "
     "taken_at, taken_on_behalf_of_id, history_date, history_change_reason, history_type, history_user_id) "
-    "SELECT id, school_id, group_id, date, session, state, taken_by_id, taken_at, taken_on_behalf_of_id, "
+    "SELECT id, school_id, group_id, date, session, 'taken', %s, %s, taken_on_behalf_of_id, "
     "%s, %s, '~', %s FROM registers_register WHERE id = %s"
 )
 
@@ -189,10 +192,12 @@ def take_by_hand(setting: Setting, group_name: str):
                 ],
             )
             cursor.execute(
+                REGISTER_HISTORY, [actor.user.pk, now, now, f"taken by {actor.name}", actor.user.pk, register.pk]
+            )
+            cursor.execute(
                 "UPDATE registers_register SET state = 'taken', taken_by_id = %s, taken_at = %s WHERE id = %s",
                 [actor.user.pk, now, register.pk],
             )
-            cursor.execute(REGISTER_HISTORY, [now, f"taken by {actor.name}", actor.user.pk, register.pk])
 
     return work
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from .calendar import describe_non_school_day
@@ -27,6 +27,7 @@ from .models import (
     Mark,
     Pupil,
     Register,
+    RegisterTime,
     SchoolDay,
     Staff,
     SubReason,
@@ -142,6 +143,41 @@ def normalise_symbol(symbol: str, session: str) -> str:
     return symbol
 
 
+# When a session begins if the school has set no register times: the morning at the start of
+# the day, the afternoon at noon. Otherwise when its earliest register opens.
+DEFAULT_SESSION_STARTS = {AM: dt.time(0, 0), PM: dt.time(12, 0)}
+
+
+class SessionStarts:
+    """When each of a school's sessions begins: when its earliest register opens (read with the
+    batch's school days, so the rule costs no query of its own)."""
+
+    def __init__(self, now: dt.datetime, opens: dict[str, dt.time | None]):
+        self.now, self.today = now, timezone.localtime(now).date()
+        self.opens = {s: opens.get(s) or DEFAULT_SESSION_STARTS[s] for s in (AM, PM)}
+
+    @staticmethod
+    def subqueries(school) -> dict:
+        """Annotations for a query of the school's days: the earliest opening time per session."""
+        return {
+            f"opens_{s.lower()}": Subquery(
+                RegisterTime.objects.filter(school=school, session=s).order_by("opens").values("opens")[:1]
+            )
+            for s in (AM, PM)
+        }
+
+    def begun(self, day: dt.date, session: str) -> bool:
+        if day != self.today:
+            return day < self.today
+        return self.now >= timezone.make_aware(dt.datetime.combine(day, self.opens[session]))
+
+    def not_yet(self, day: dt.date, session: str) -> str:
+        """Why an entry for a session still to come is refused, with when it begins."""
+        if day == self.today:
+            return f"the session has not begun yet (the register opens at {self.opens[session]:%H:%M})"
+        return "the session has not happened yet"
+
+
 def record_marks(
     *,
     school,
@@ -155,7 +191,8 @@ def record_marks(
     """Validate and write a batch of marks; all or nothing.
 
     `reason` applies to every changed entry without its own; a change to an existing mark
-    with no reason is refused. An entry identical to the mark already there is left alone,
+    with no reason is refused. Only plannable codes (`AttendanceCode.plannable`) may be
+    entered for a session that has not begun by `now`. An entry identical to the mark already there is left alone,
     so re-running an import or re-submitting a register writes no spurious history."""
     now = now or timezone.now()
     for attempt in range(3):
@@ -185,7 +222,12 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
         enrolments[enrolment.pupil_id].append(enrolment)
     if unseen := pupil_ids - pupils.keys():
         pupils.update({p.id: p for p in Pupil.objects.filter(school=school, id__in=unseen)})
-    school_days = set(SchoolDay.objects.filter(school=school, date__in=dates).values_list("date", flat=True))
+    days = SchoolDay.objects.filter(school=school, date__in=dates).annotate(**SessionStarts.subqueries(school))
+    school_days, opens = set(), {}
+    for day, opens_am, opens_pm in days.values_list("date", "opens_am", "opens_pm"):
+        school_days.add(day)
+        opens = {AM: opens_am, PM: opens_pm}
+    starts = SessionStarts(now, opens)
     closures: dict[dt.date, list[Closure]] = defaultdict(list)
     for closure in Closure.objects.filter(school=school, date__in=dates, kind=Closure.Kind.CLOSURE):
         closures[closure.date].append(closure)
@@ -242,6 +284,12 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
             continue
         if symbol == CLOSURE_CODE and not closed:
             refuse(f"{who}, {when}: # is for planned closures; record the closure in the calendar first.")
+            continue
+        if not code.plannable and not starts.begun(entry.date, entry.session):
+            refuse(
+                f"{who}, {when}: {symbol} can't be recorded yet — {starts.not_yet(entry.date, entry.session)}. "
+                "Only planned absence (leave, a parent's report, a closure) may be entered ahead."
+            )
             continue
         if entry.sub_reason_id is not None:
             sub_reason = sub_reasons.get(entry.sub_reason_id)
@@ -318,6 +366,9 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
         Mark._base_manager.bulk_create(to_create)
         Mark.history.bulk_history_create(to_create, default_date=now)
     if to_amend:
+        # History first: the database refuses a changed mark whose history row is not already there
+        # (registers/audit_triggers.py).
+        Mark.history.bulk_history_create(to_amend, update=True, default_date=now)
         Mark._base_manager.bulk_update(
             to_amend,
             [
@@ -335,7 +386,6 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
                 "recorded_at",
             ],
         )
-        Mark.history.bulk_history_create(to_amend, update=True, default_date=now)
     result.created, result.amended = to_create, to_amend
     return result
 
@@ -379,7 +429,9 @@ def mark_register_taken(*, register: Register, actor: Actor, now=None, on_behalf
         register._change_reason = f"taken by {actor.name} ({actor.position})" + (
             f" on behalf of {on_behalf_of.display_name}" if on_behalf_of else ""
         )
-        register.save()
+        # History first, as for marks: the database refuses to take a register without it.
+        Register.history.bulk_history_create([register], update=True, default_date=now)
+        register.save_without_historical_record(update_fields=["state", "taken_by", "taken_at", "taken_on_behalf_of"])
     return register
 
 

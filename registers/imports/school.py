@@ -2,7 +2,10 @@
 closures and INSET days, and registration groups.
 
 An import with any bad item writes nothing and reports every problem. Re-running the same
-file changes nothing."""
+file changes nothing. A calendar never quietly overrides the register: a file that would take
+away school days that already have marks (an INSET day, a holiday, shorter terms) is refused with
+the list of those marks; a planned closure, new or widened to more year groups, recodes the marks
+of its sessions `#` through the register service, with the closure as the reason."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from ..models import (
     AcademicYear,
     Closure,
     Holiday,
+    Mark,
     RegisterTime,
     RegistrationGroup,
     School,
@@ -210,8 +214,8 @@ def _write_school(data, phase, times, terms, breaks, closures, groups, actor) ->
             closure = Closure.objects.filter(school=school, date=day, session=session, kind=kind).first()
             if closure is None:
                 closure = Closure(school=school, date=day, session=session, kind=kind)
-                new_closures.append(closure)
-            save_if_changed(closure, {"reason": why, "year_groups": years}, reason=reason)
+            if save_if_changed(closure, {"reason": why, "year_groups": years}, reason=reason):
+                new_closures.append(closure)  # new, or closing other year groups than before
         for name, year, group_phase, room in groups:
             group = RegistrationGroup.objects.filter(school=school, name=name).first()
             save_if_changed(
@@ -219,6 +223,7 @@ def _write_school(data, phase, times, terms, breaks, closures, groups, actor) ->
                 {"year": year, "phase": group_phase, "room": room or (group.room if group else "")},
                 reason=reason,
             )
+        days_before = set(SchoolDay.objects.filter(school=school).values_list("date", flat=True))
         rebuild_school_days(school)
         # A planned closure closes sessions: one on a weekend, a bank holiday or in a holiday
         # is a mistake in the file (raising here rolls the whole import back).
@@ -234,6 +239,8 @@ def _write_school(data, phase, times, terms, breaks, closures, groups, actor) ->
         ]
         if off:
             raise ImportRejected(off)
+        if stranded := _marks_on_lost_days(school, days_before - school_days):
+            raise ImportRejected(stranded)
         actor = actor or Actor(None, "School data import", "Data import")
         for closure in new_closures:
             if closure.kind == Closure.Kind.CLOSURE:
@@ -244,3 +251,44 @@ def _write_school(data, phase, times, terms, breaks, closures, groups, actor) ->
                         [ImportProblem(None, f"closure on {closure.date:%d %b %Y}: {p}") for p in exc.problems]
                     ) from None
     return school
+
+
+MAX_LISTED = 200
+
+
+def _marks_on_lost_days(school: School, lost: set) -> list[ImportProblem]:
+    """The marks recorded on days this calendar stops counting as school days: refused, one
+    problem per mark, since a mark on a day with no sessions would still count in every figure.
+    Marks can't be deleted (the register keeps them six years), so the way forward is named."""
+    if not lost:
+        return []
+    marks = list(
+        Mark.objects.filter(school=school, date__in=lost)
+        .select_related("pupil", "code")
+        .order_by("date", "session", "pupil__legal_surname", "pupil__legal_forename")
+    )
+    if not marks:
+        return []
+    days = sorted({m.date for m in marks})
+    problems = [
+        ImportProblem(
+            None,
+            f"{len(marks)} mark{'s are' if len(marks) != 1 else ' is'} already recorded on "
+            f"{len(days)} day{'s' if len(days) != 1 else ''} this calendar would no longer count as school days. "
+            "Keep those days as school days, or — if the school really was closed — "
+            "record them as planned closures (closures with kind 'closure'), which recodes their marks # "
+            "with the closure as the reason.",
+        )
+    ]
+    why = {day: describe_non_school_day(school, day) for day in days}
+    for mark in marks[:MAX_LISTED]:
+        problems.append(
+            ImportProblem(
+                None,
+                f"{mark.pupil.name} ({mark.pupil.upn}), {mark.date:%a %d %b %Y} {mark.session}: "
+                f"{mark.code.code} — {why[mark.date]}",
+            )
+        )
+    if len(marks) > MAX_LISTED:
+        problems.append(ImportProblem(None, f"… and {len(marks) - MAX_LISTED} more marks on those days"))
+    return problems

@@ -55,10 +55,27 @@ def import_school_file(*, school: School, data: bytes, actor: Actor | None = Non
             held = model.objects.filter(pk=school.pk) if model is School else model.objects.filter(school=school)
             counts = report.totals[thing]
             report.tally(thing, UNCHANGED, held.count() - counts[CREATED] - counts[CHANGED])
-        marks = Mark.history.filter(history_id__gt=last[Mark], school_id=school.pk).count()
-        if marks:
-            report.tally("planned-closure mark (#)", CREATED, marks)
+        _report_closure_marks(report, school, last[Mark])
     return report
+
+
+def _report_closure_marks(report: ImportReport, school: School, after: int) -> None:
+    """A planned closure writes `#` for its sessions: new marks are counted, and every mark it
+    recoded is listed (pupil, session, what it was), so no register entry changes unseen."""
+    rows = Mark.history.filter(history_id__gt=after, school_id=school.pk)
+    thing = "planned-closure mark (#)"
+    if created := rows.filter(history_type="+").count():
+        report.tally(thing, CREATED, created)
+    for row in rows.filter(history_type="~").select_related("pupil").order_by("date", "session", "history_id"):
+        before = (
+            Mark.history.filter(id=row.id, version=row.version - 1).select_related("code").order_by("-history_id")
+        ).first()
+        report.add(
+            thing,
+            CHANGED,
+            f"{row.pupil.name} ({row.pupil.upn}): {row.date:%a %d %b %Y} {row.session}",
+            [f"{before.code.code if before else '?'} → # ({row.history_change_reason})"],
+        )
 
 
 def _report_row(report: ImportReport, model, row) -> None:

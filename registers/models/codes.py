@@ -51,6 +51,15 @@ class AttendanceCode(models.Model):
     def is_attendance(self) -> bool:
         return self.category in (self.Category.PRESENT, self.Category.APPROVED)
 
+    @property
+    def plannable(self) -> bool:
+        """Whether the code may be entered before its session begins: authorised absence known
+        ahead (leave of absence, a parent's report of illness or an appointment, religious
+        observance, a suspension) and sessions that do not count (a planned closure `#`, dual
+        registration, not required to attend, unavoidable causes). Presence, lateness, approved
+        activity and unauthorised absence say what happened, so only once it has begun."""
+        return self.category in (self.Category.AUTHORISED, self.Category.NOT_COUNTED)
+
 
 class SubReason(models.Model):
     """A school's own finer reason under a national code (e.g. `C` for bereavement)."""

@@ -1,16 +1,22 @@
 """The audited register: a group's register for a session and each pupil's mark in it. Written
-only by the register service; never deleted, never bulk-updated."""
+only by the register service; never deleted, never bulk-updated. The database enforces it too:
+`registers.audit_triggers` refuses any update that does not come with its history row, and any
+delete inside the retention period, which runs from `created_at` (set by the database, never
+changed)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
 from .codes import AttendanceCode, SubReason
 from .people import Pupil, RegistrationGroup
 from .school import SESSION_CHOICES, School
+
+CREATED_AT_HELP = "When the entry was made: set by the database, never changed; the retention period runs from it"
 
 
 class ProtectedQuerySet(models.QuerySet):
@@ -46,7 +52,8 @@ class Register(models.Model):
         related_name="+",
         help_text="Set when the office takes a register for a teacher",
     )
-    history = HistoricalRecords()
+    created_at = models.DateTimeField(db_default=Now(), editable=False, help_text=CREATED_AT_HELP)
+    history = HistoricalRecords(excluded_fields=["created_at"])
     objects = ProtectedQuerySet.as_manager()
 
     class Meta:
@@ -91,7 +98,8 @@ class Mark(models.Model):
     recorded_at = models.DateTimeField()
     reason = models.CharField(max_length=500, blank=True, help_text="Why this entry replaced the previous one")
     version = models.PositiveIntegerField(default=1)
-    history = HistoricalRecords(cascade_delete_history=False)
+    created_at = models.DateTimeField(db_default=Now(), editable=False, help_text=CREATED_AT_HELP)
+    history = HistoricalRecords(cascade_delete_history=False, excluded_fields=["created_at"])
     objects = ProtectedQuerySet.as_manager()
 
     class Meta:

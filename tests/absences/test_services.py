@@ -4,6 +4,7 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -369,10 +370,12 @@ def test_only_the_head_or_a_named_delegate_decides_leave(family, head, office):
 def test_refused_leave_taken_is_coded_g_by_the_office(family, head, office):
     request = submit_leave(family)
     refuse_leave(leave_request=request, user=head.user, reason="Not exceptional.")
-    write(head.school, family["ada"], {(D(2026, 12, 7), "AM"): "N", (D(2026, 12, 8), "PM"): "/"})
-    with pytest.raises(AbsenceError, match="G .holiday not granted"):
-        record_refused_leave_taken(leave_request=request, user=office.user, code="I", today=D(2026, 12, 9))
-    record_refused_leave_taken(leave_request=request, user=office.user, code="G", today=D(2026, 12, 9))
+    # after the sessions have happened: attendance can't be recorded for sessions still to come
+    with time_machine.travel(dt.datetime(2026, 12, 9, 16, 0, tzinfo=dt.UTC), tick=False):
+        write(head.school, family["ada"], {(D(2026, 12, 7), "AM"): "N", (D(2026, 12, 8), "PM"): "/"})
+        with pytest.raises(AbsenceError, match="G .holiday not granted"):
+            record_refused_leave_taken(leave_request=request, user=office.user, code="I", today=D(2026, 12, 9))
+        record_refused_leave_taken(leave_request=request, user=office.user, code="G", today=D(2026, 12, 9))
     assert codes(family["ada"]) == {
         (D(2026, 12, 7), "AM"): "G",
         (D(2026, 12, 7), "PM"): "G",
@@ -479,8 +482,11 @@ def test_follow_up_steps_come_from_the_policy_and_attempts_are_logged(family, of
 
 def test_ten_days_prompts_cme_and_twenty_days_of_g_n_o_prompts_the_deletion_ground(family, office):
     days = school_days_before(office.school, MON, 20)
-    write(office.school, family["ada"], {(d, s): "O" for d in days for s in ("AM", "PM")})
-    write(office.school, family["ben"], {(d, s): ("O" if d != days[-1] else "I") for d in days for s in ("AM", "PM")})
+    with time_machine.travel(dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC), tick=False):  # after MON's PM began
+        write(office.school, family["ada"], {(d, s): "O" for d in days for s in ("AM", "PM")})
+        write(
+            office.school, family["ben"], {(d, s): ("O" if d != days[-1] else "I") for d in days for s in ("AM", "PM")}
+        )
     [ada_case, ben_case] = unexplained_absences(office.school)
     assert ada_case.day_number == 20 and ada_case.cme_prompt
     assert ben_case.day_number == 19 and ben_case.cme_prompt

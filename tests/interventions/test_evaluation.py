@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -187,30 +188,34 @@ def test_the_database_filter_splits_a_window_where_the_bounds_change(start, leng
 
 
 def test_penalty_threshold_counts_only_sessions_of_compulsory_school_age(school):
-    policy_with(school, ("penalty_threshold", {}))
-    reception = PupilFactory(school=school, year=0, date_of_birth=D(2021, 12, 10), legal_forename="Reception")
-    year_one = PupilFactory(school=school, year=1, date_of_birth=D(2020, 12, 10), legal_forename="YearOne")
-    december = {(d, s): "O" for d in days(school, D(2026, 12, 14), D(2026, 12, 16)) for s in ("AM", "PM")}
-    january = {(d, s): "O" for d in days(school, D(2027, 1, 4), D(2027, 1, 6)) for s in ("AM", "PM")}
-    for pupil in (reception, year_one):
-        write(school, pupil, {**december, **january})  # 6 + 6 sessions
-    run_checks(school=school, on=D(2027, 1, 8))
-    assert list(Alert.objects.values_list("pupil_id", flat=True)) == [year_one.pk]
-    # four more in the spring term: ten sessions of compulsory school age
-    write(school, reception, {(d, s): "G" for d in days(school, D(2027, 1, 11), D(2027, 1, 12)) for s in ("AM", "PM")})
-    assert run_checks(school=school, on=D(2027, 1, 12)).created == 1
-    alert = Alert.objects.get(pupil=reception)
-    assert alert.evidence["figures"]["unauthorised_sessions"] == 10
-    assert min(m["date"] for m in alert.evidence["marks"]) == "2027-01-04"  # nothing from December
-    # the school may count every session instead (a rule parameter, not code)
-    Alert.objects.all().delete()
-    policy = Policy.objects.get(school=school)
-    Rule.objects.create(policy=policy, name="All ages", trigger="penalty_threshold", parameters={"ages": "all"})
-    run_checks(school=school, on=D(2027, 1, 8))
-    assert set(Alert.objects.filter(rule__name="All ages").values_list("pupil_id", flat=True)) == {
-        reception.pk,
-        year_one.pk,
-    }
+    # marks are recorded once their sessions have happened
+    with time_machine.travel(dt.datetime(2027, 1, 15, 17, 0, tzinfo=dt.UTC), tick=False):
+        policy_with(school, ("penalty_threshold", {}))
+        reception = PupilFactory(school=school, year=0, date_of_birth=D(2021, 12, 10), legal_forename="Reception")
+        year_one = PupilFactory(school=school, year=1, date_of_birth=D(2020, 12, 10), legal_forename="YearOne")
+        december = {(d, s): "O" for d in days(school, D(2026, 12, 14), D(2026, 12, 16)) for s in ("AM", "PM")}
+        january = {(d, s): "O" for d in days(school, D(2027, 1, 4), D(2027, 1, 6)) for s in ("AM", "PM")}
+        for pupil in (reception, year_one):
+            write(school, pupil, {**december, **january})  # 6 + 6 sessions
+        run_checks(school=school, on=D(2027, 1, 8))
+        assert list(Alert.objects.values_list("pupil_id", flat=True)) == [year_one.pk]
+        # four more in the spring term: ten sessions of compulsory school age
+        write(
+            school, reception, {(d, s): "G" for d in days(school, D(2027, 1, 11), D(2027, 1, 12)) for s in ("AM", "PM")}
+        )
+        assert run_checks(school=school, on=D(2027, 1, 12)).created == 1
+        alert = Alert.objects.get(pupil=reception)
+        assert alert.evidence["figures"]["unauthorised_sessions"] == 10
+        assert min(m["date"] for m in alert.evidence["marks"]) == "2027-01-04"  # nothing from December
+        # the school may count every session instead (a rule parameter, not code)
+        Alert.objects.all().delete()
+        policy = Policy.objects.get(school=school)
+        Rule.objects.create(policy=policy, name="All ages", trigger="penalty_threshold", parameters={"ages": "all"})
+        run_checks(school=school, on=D(2027, 1, 8))
+        assert set(Alert.objects.filter(rule__name="All ages").values_list("pupil_id", flat=True)) == {
+            reception.pk,
+            year_one.pk,
+        }
 
 
 def test_persistent_absence_concerns_pupils_aged_5_to_15_at_the_start_of_the_year(school):
@@ -225,8 +230,9 @@ def test_persistent_absence_concerns_pupils_aged_5_to_15_at_the_start_of_the_yea
     spring = days(school, D(2027, 1, 4), D(2027, 1, 15))  # present every session: 20
     record = {(d, s): "I" for d in autumn for s in ("AM", "PM")}
     record.update({(d, s): "/" if s == "AM" else "\\" for d in spring for s in ("AM", "PM")})
-    for pupil in pupils.values():
-        write(school, pupil, record)
+    with time_machine.travel(dt.datetime(2027, 1, 15, 17, 0, tzinfo=dt.UTC), tick=False):  # once they happened
+        for pupil in pupils.values():
+            write(school, pupil, record)
     run_checks(school=school, on=D(2027, 1, 15))
     persistent = set(Alert.objects.filter(rule__trigger="persistent_absence").values_list("pupil_id", flat=True))
     assert persistent == {pupils["year_one"].pk, pupils["year_eleven"].pk}

@@ -739,12 +739,18 @@ def pupils(school):
     days = school_days(school, dt.date(2026, 9, 3), TODAY)
     absent = PupilFactory(school=school, legal_forename="Ben", legal_surname="Okafor", year=4)
     present = PupilFactory(school=school, legal_forename="Ada", legal_surname="Okafor", year=4)
-    write(
-        school,
-        absent,
-        {(d, s): "I" if i % 4 == 0 else ("/" if s == "AM" else "\\") for i, d in enumerate(days) for s in ("AM", "PM")},
-    )
-    write(school, present, {(d, s): "/" if s == "AM" else "\\" for d in days for s in ("AM", "PM")})
+    # recorded once today's afternoon has begun: attendance can't be recorded ahead of its session
+    with time_machine.travel(NOW.replace(hour=16), tick=False):
+        write(
+            school,
+            absent,
+            {
+                (d, s): "I" if i % 4 == 0 else ("/" if s == "AM" else "\\")
+                for i, d in enumerate(days)
+                for s in ("AM", "PM")
+            },
+        )
+        write(school, present, {(d, s): "/" if s == "AM" else "\\" for d in days for s in ("AM", "PM")})
     return absent, present
 
 

@@ -95,7 +95,8 @@ def test_a_mark_within_six_years_cannot_be_deleted_with_raw_sql(amended_mark):
 
 
 def old_mark(school, *, day, recorded_at):
-    """A mark from before the retention period, as an MIS migration would leave it."""
+    """A mark from before the retention period, as an MIS migration would leave it: the entry was
+    made when it was recorded (an insert may say when; no update can change it afterwards)."""
     pupil = PupilFactory(school=school, on_roll=(D(2018, 9, 3), D(2019, 7, 19)))
     return Mark.objects.create(
         school=school,
@@ -107,6 +108,7 @@ def old_mark(school, *, day, recorded_at):
         recorded_by_name="MIS migration",
         recorded_by_position="Data import",
         recorded_at=recorded_at,
+        created_at=recorded_at,
     )
 
 

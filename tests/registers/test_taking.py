@@ -96,8 +96,11 @@ def test_nothing_before_the_register_opens_nor_after_its_day(school, teacher, of
     late = taking(school, teacher, office, wishes=[MarkWish(pupils[0].pk, "/")], now=tomorrow)
     assert [r.kind for r in late.refusals] == [Why.CLOSED]
     assert not Mark.objects.exists()
-    # the office may write at any time
-    assert taking(school, teacher, office, Taker.OFFICE, wishes=[MarkWish(pupils[0].pk, "/")], at=(8, 30)).ok
+    # the office may write at any time, but presence only once the session has begun (issue 16)
+    early = taking(school, teacher, office, Taker.OFFICE, wishes=[MarkWish(pupils[0].pk, "/")], at=(8, 30))
+    assert "the register opens at 08:50" in early.refusals[0].message and not Mark.objects.exists()
+    assert taking(school, teacher, office, Taker.OFFICE, wishes=[MarkWish(pupils[0].pk, "M")], at=(8, 30)).ok
+    assert taking(school, teacher, office, Taker.OFFICE, wishes=[MarkWish(pupils[1].pk, "/")], at=(8, 50)).ok
 
 
 def test_after_close_a_late_arrival_is_u_with_the_servers_minutes(school, teacher, office, pupils):
