@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0006_import_runs_and_contact_numbers"),
+        ("registers", "0007_register_deletions_rollovers_retention_runs"),
     ]
 
     operations = [
