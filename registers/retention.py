@@ -95,23 +95,25 @@ def delete_rows(model, ids: list[int]) -> None:
 
 
 def sweep_register_entries(cutoff: dt.date) -> Swept:
-    """Marks whose session and whose recording are both before the cutoff (RULES.md: 6 years from the
-    date the entry was made), except those a penalty notice relies on; then registers left empty."""
+    """Marks whose session, recording and creation (`created_at`, which the database's own guard
+    counts from) are all before the cutoff (RULES.md: 6 years from the date the entry was made),
+    except those a penalty notice relies on; then registers left empty."""
     start = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
     swept = Swept()
-    marks = Mark.objects.filter(date__lt=cutoff, recorded_at__lt=start).filter(penalty_link__isnull=True)
+    old = Q(date__lt=cutoff, recorded_at__lt=start, created_at__lt=start)
+    marks = Mark.objects.filter(old, penalty_link__isnull=True)
     for pk, day in marks.values_list("pk", "date").order_by("date", "pk"):
         swept.add(pk, day)
     delete_rows(Mark, swept.ids)
     empty = (
-        Register.objects.filter(date__lt=cutoff)
+        Register.objects.filter(date__lt=cutoff, created_at__lt=start)
         .filter(Q(taken_at__lt=start) | Q(taken_at__isnull=True))
         .exclude(Exists(Mark.objects.filter(register=OuterRef("pk"))))
         .exclude(Exists(Notification.objects.filter(register=OuterRef("pk"))))
     )
     registers = list(empty.values_list("pk", flat=True))
     delete_rows(Register, registers)
-    kept = Mark.objects.filter(date__lt=cutoff, recorded_at__lt=start, penalty_link__isnull=False).count()
+    kept = Mark.objects.filter(old, penalty_link__isnull=False).count()
     swept.note = f"{len(registers)} empty register{'s' if len(registers) != 1 else ''} removed" + (
         f"; {kept} mark{'s' if kept != 1 else ''} kept because a penalty notice relies on them" if kept else ""
     )

@@ -5,6 +5,7 @@ session meets it."""
 import datetime as dt
 
 import pytest
+import time_machine
 
 from absences.models import LeaveRequest
 from absences.selectors.not_returned import not_returned_after_leave
@@ -141,7 +142,8 @@ def test_the_office_list_links_to_the_deletion(client, school, away, office):
 def test_the_twenty_day_prompt_links_to_the_deletion(client, school, family, office):
     ben = family["ben"]
     days = list(SchoolDay.objects.filter(school=school, date__lte=D(2026, 11, 23)).order_by("-date")[:20])
-    absent(ben, [d.date for d in days], "G")
+    with time_machine.travel(dt.datetime(2026, 11, 23, 16, 0, tzinfo=dt.UTC), tick=False):  # after the PM began
+        absent(ben, [d.date for d in days], "G")
     client.force_login(office.user)
     page = client.get("/parents/office/follow-up/").content.decode()
     assert f"/roll/pupils/{ben.pk}/delete/?ground=continuous_absence" in page

@@ -17,7 +17,7 @@ from django.utils import timezone
 from absences.models import AbsenceReport, EvidenceFile
 from letters.models import Letter, LetterTemplate
 from registers.calendar import bank_holiday
-from registers.models import Mark, RetentionRun
+from registers.models import AttendanceCode, Mark, RetentionRun
 from registers.retention import delete_rows, run_retention
 from registers.tasks import apply_retention
 from tests.factories import PupilFactory, UserFactory, make_school, write
@@ -64,9 +64,21 @@ def pupil(old_school):
 
 
 def mark_made_on(school, pupil, day):
-    with time_machine.travel(at(day), tick=False):
-        write(school, pupil, {(day, "AM"): "/"})
-    return Mark.objects.get(pupil=pupil, date=day, session="AM")
+    """A mark entered on `day`, as a migration from the MIS leaves it: the database sets `created_at`
+    on insert and no update may change it, so an entry from the past is inserted saying when."""
+    made = at(day)
+    return Mark.objects.create(
+        school=school,
+        pupil=pupil,
+        date=day,
+        session="AM",
+        code=AttendanceCode.objects.get(code="/"),
+        source=Mark.Source.IMPORT,
+        recorded_by_name="MIS migration",
+        recorded_by_position="Data import",
+        recorded_at=made,
+        created_at=made,
+    )
 
 
 def test_register_entries_go_the_day_after_six_years(old_school, pupil):

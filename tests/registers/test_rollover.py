@@ -119,7 +119,7 @@ def test_the_first_morning_of_the_new_year_is_not_too_late(school):
 
 def test_refused_once_the_new_years_registers_are_taken(school):
     pupil = PupilFactory(school=school, year=3)
-    write(school, pupil, {(D(2026, 9, 4), "AM"): "/"})  # imported ahead, say
+    write(school, pupil, {(D(2026, 9, 4), "AM"): "C"})  # leave granted ahead, entered before the year
     plan = plan_rollover(school=school)
     assert any("registers have already been taken in 2026/27" in p for p in plan.problems)
     with time_machine.travel(dt.datetime(2026, 9, 7, 16, tzinfo=dt.UTC), tick=False):
