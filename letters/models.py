@@ -210,7 +210,7 @@ class Batch(models.Model):
 
     class Phase(models.TextChoices):
         WAITING = "", "Waiting"
-        PREPARING = "preparing", "Producing the letters"
+        PREPARING = "preparing", "Preparing the letters in parts"
         SAVING = "saving", "Joining and saving the letters"
         SENDING = "sending", "Sending the e-mails"
 

@@ -238,3 +238,21 @@ def test_batch_letters_complete_the_actions_they_answer(letters_school, officer)
     [letter] = batch.letters.all()
     assert letter.action == action
     assert Action.objects.get(pk=action.pk).done_on == ON
+
+
+def test_a_part_that_keeps_failing_fails_the_batch_with_the_reason_after_its_retries(
+    pupils, letters_school, officer, monkeypatch
+):
+    from letters.tasks import PART_RETRIES
+
+    def broken(html, anchors):
+        raise RuntimeError("WeasyPrint ran out of memory")
+
+    monkeypatch.setattr(pdf, "lay_out", broken)
+    batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.FAILED and batch.finished_at is not None and not batch.pdf
+    [part] = batch.parts.all()
+    assert (part.status, part.attempts) == ("failed", 1 + PART_RETRIES)
+    assert batch.errors[-1]["message"] == "The batch stopped: WeasyPrint ran out of memory"
+    assert not Letter.objects.filter(batch=batch).exists()
