@@ -35,9 +35,13 @@ def start_workers(
         out = open(logs / f"{label}-{count}-{i + 1}.log", "w")  # noqa: SIM115 (closed in stop)
         command = [sys.executable, "-m", "celery", "-A", "attendance_site", "worker", "-c", "1", "-Q", queue]
         command += ["-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
-        workers.append(
-            (subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT), out)
+        # Each worker in a session of its own, as separate worker services are: with the kernel's
+        # autogroup scheduling, processes of one session share one slice of a busy machine, so two
+        # workers started from the bench's session would get no more CPU than one.
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+        workers.append((process, out))
         names.append(name)
     return workers, names
 
