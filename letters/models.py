@@ -253,8 +253,9 @@ class Batch(models.Model):
 class BatchPart(models.Model):
     """A slice of a batch's pupils (in the batch's order) produced by one task: their letters
     prepared and laid out as one PDF, and what each letter's record will hold. The batch's print
-    is its parts' PDFs joined in order (`letters.services.batches.join_batch`); a part that fails
-    is produced again on its own."""
+    is its parts' PDFs joined in order (`letters.services.batches.join_batch`), after which the
+    part's PDF and articles (copies by then) are cleared; a part that fails is produced again on
+    its own."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting"

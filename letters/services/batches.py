@@ -307,6 +307,7 @@ def _join(batch: Batch) -> Batch:
             batch.status, batch.finished_at, batch.phase = Batch.Status.DONE, timezone.now(), Batch.Phase.WAITING
         batch.save()
         _complete_linked_actions(batch, created)
+    _clear_parts(parts)
 
     if emailing:
         errors += _send_batch(batch)
@@ -319,6 +320,15 @@ def _join(batch: Batch) -> Batch:
             failed=len({(e["pupil_id"], e["field"]) for e in errors}),
         )
     return batch
+
+
+def _clear_parts(parts: list[BatchPart]) -> None:
+    """Once the letters are on record, the parts' PDFs and articles are copies: removed (the
+    rows stay, with their pupils, attempts and errors)."""
+    for part in parts:
+        if part.pdf:
+            part.pdf.delete(save=False)
+    BatchPart.objects.filter(pk__in=[p.pk for p in parts]).update(pdf="", letters=[])
 
 
 def _errors(parts: list[BatchPart]) -> list[dict]:

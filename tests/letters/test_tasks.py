@@ -162,6 +162,8 @@ def test_progress_is_written_as_each_part_finishes(pupils, letters_school, offic
     batch.refresh_from_db()
     assert batch.status == Batch.Status.DONE and batch.progress_percent == 100
     assert list(batch.parts.values_list("index", "pupil_ids")) == [(0, [p.pk for p in pupils[:2]]), (1, [pupils[2].pk])]
+    # once joined, the parts' PDFs and articles (copies of the letters on record) are cleared
+    assert list(batch.parts.values_list("pdf", "letters")) == [("", []), ("", [])]
 
 
 def test_options_problems_fail_the_batch_with_a_message(pupils, letters_school, officer):
