@@ -28,6 +28,8 @@ test: $(STAMP)
 # make bench                  every figure (PostgreSQL at 127.0.0.1:5432; about half an hour)
 # make bench ONLY=capacity    only the open-loop register capacity and the nginx/PgBouncer topology
 #                             (apt-get install -y nginx pgbouncer for the topology step)
+# make bench ONLY=fanout      only the fan-out figures: nightly checks for 50 schools and a 500-letter
+#                             batch, each on 1 then 2 Celery worker processes (Redis: CELERY_BROKER_URL)
 bench: $(STAMP)
 	$(PY) -m bench $(if $(ONLY),--only $(ONLY)) $(BENCH_ARGS)
 

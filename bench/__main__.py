@@ -38,9 +38,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["capacity"],
+        choices=["capacity", "fanout"],
         default=None,
-        help="run only this part (`make bench ONLY=capacity`: the capacity and topology steps, a few minutes)",
+        help="run only this part (`make bench ONLY=capacity`: the capacity and topology steps, a few minutes; "
+        "`ONLY=fanout`: the nightly checks and the letters batch on 1 then 2 worker processes)",
     )
     parser.add_argument(
         "--capacity-rates",
@@ -55,6 +56,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--skip-letters", action="store_true", help="leave out the letters figure (500 letters in one PDF)"
+    )
+    parser.add_argument(
+        "--skip-fanout",
+        action="store_true",
+        help="leave out the fan-out figures (nightly checks, a 500-letter batch; 1 then 2 worker processes)",
     )
     parser.add_argument("--json", type=Path, default=JSON_PATH, help=f"where to write the table (default {JSON_PATH})")
     return parser.parse_args(argv)
@@ -104,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.only == "capacity":
         args.sizes, args.skip_register, args.skip_letters, args.skip_leaders = "", True, True, True
+        args.skip_fanout = True
+    if args.only == "fanout":
+        args.sizes, args.skip_register, args.skip_letters, args.skip_leaders = "", True, True, True
+        args.skip_capacity = True
     sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     setup_django()
 
@@ -145,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         from bench import letters_figures
 
         rows += letters_figures.run(log=log)
+    if not args.skip_fanout:
+        from bench import checks_fanout, letters_fanout
+
+        log("fan-out, nightly checks (bench.checks_fanout):")
+        rows += checks_fanout.run(seed=seed, rebuild=args.rebuild, log=log)
+        log("fan-out, a 500-letter batch (bench.letters_fanout):")
+        rows += letters_fanout.run(log=log)
     if not args.skip_capacity:
         log("register capacity, open loop (bench.capacity):")
         rows += capacity_rows(args)
@@ -164,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         "generator, PostgreSQL's backends, nginx, PgBouncer and Celery to core 1; CPU is /proc utime+stime per "
         "process group; 'others' is what the rest of the machine used meanwhile (a shared 2-core machine). The "
         "CPU-bound ceiling is 1000 / web CPU ms per register: the rate one whole core would take.",
+        "Fan-out: real `celery worker -c 1` processes on Redis, on a queue of the run's own; 1 then 2 processes "
+        "doing the same work (compared); the floor is perfect scaling. CPU is /proc utime+stime of the workers and "
+        "their PostgreSQL backends; 'machine busy' is the whole machine meanwhile (others' work takes cores).",
         "Statistics floor: hand-written SQL with the same semantics — one statement for the figures, two for the "
         "threshold (its window, then the count); best of the timed runs after a warm-up, interleaved with the ORM.",
     ]

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
+from bench import workers as workers_module
 from bench.report import Row, ratio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,6 @@ DATABASE = "attendance_bench_fanout"
 DATA_VERSION = 1  # bump when the data built here would change
 URN_BASE = 970000
 PRESET = "C"
-DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 
 
 # --- the schools -------------------------------------------------------------------------------
@@ -211,47 +210,6 @@ def ensure_schools(*, schools: int, pupils: int, seed: int, rebuild: bool = Fals
     return {**read_meta(DATABASE), "cached": False}
 
 
-# --- the workers -------------------------------------------------------------------------------
-
-
-def _start_workers(count: int, queue: str, broker: str, logs: Path) -> tuple[list, list[str]]:
-    """`count` worker processes of one child each, on `queue`, against the fan-out database."""
-    from bench.databases import database_url
-
-    env = {**os.environ, "DATABASE_URL": database_url(DATABASE), "CELERY_BROKER_URL": broker, "CONN_MAX_AGE": "60"}
-    workers, names = [], []
-    logs.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        name = f"fanout{i + 1}-{queue}@bench"
-        out = open(logs / f"checks-fanout-{count}-{i + 1}.log", "w")  # noqa: SIM115 (closed in _stop)
-        command = [sys.executable, "-m", "celery", "-A", "attendance_site", "worker", "-c", "1", "-Q", queue]
-        command += ["-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
-        workers.append((subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT), out))
-        names.append(name)
-    return workers, names
-
-
-def _wait_ready(app, names: list[str], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        replies = app.control.ping(destination=names, timeout=1.0) or []
-        if {name for reply in replies for name in reply} >= set(names):
-            return
-    raise RuntimeError(f"the workers did not start within {timeout:.0f} s")
-
-
-def _stop(workers) -> None:
-    for process, _ in workers:
-        process.terminate()
-    for process, out in workers:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        out.close()
-
-
 def _clear_derived() -> None:
     """Remove what the checks wrote, so every timed run does the same work (the bench's own
     database only: alerts and their history, check runs and snapshots are derived from marks)."""
@@ -265,53 +223,6 @@ def _clear_derived() -> None:
         )
 
 
-# --- CPU accounting (Linux /proc): how much of the machine the run had ----------------------
-
-TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _process_cpu(pid: int) -> float:
-    """CPU seconds a process has used, with its waited-for children."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(v) for v in fields[11:15]) / TICK  # utime, stime, cutime, cstime
-
-
-def _tree(pids: list[int]) -> list[int]:
-    """The processes and all their descendants (a worker and its pool child)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    out, todo = [], list(pids)
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += [child for child, parent in parents.items() if parent == pid]
-    return out
-
-
-def _machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]  # idle, iowait
-    return (sum(values) - idle) / TICK, sum(values) / TICK
-
-
-def _database_cpu() -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend now serving the fan-out database (the workers')."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DATABASE])
-        return {pid: _process_cpu(pid) for (pid,) in cursor.fetchall()}
-
-
 def _night(queue: str, day: dt.date, schools: int, timeout: float, worker_pids: list[int]) -> dict:
     """Send the nightly task and time it until every school's check run is written; with the
     CPU seconds the workers and their database backends used meanwhile, and how busy the whole
@@ -320,23 +231,23 @@ def _night(queue: str, day: dt.date, schools: int, timeout: float, worker_pids: 
     from interventions.tasks import run_checks_all_schools
 
     _clear_derived()
-    workers_before = sum(_process_cpu(pid) for pid in _tree(worker_pids))
-    backends_before = _database_cpu()
+    workers_before = sum(workers_module.process_cpu(pid) for pid in workers_module.tree(worker_pids))
+    backends_before = workers_module.database_cpu(DATABASE)
     backends: dict[int, float] = {}
-    busy_before, total_before = _machine_busy()
+    busy_before, total_before = workers_module.machine_busy()
     started = time.perf_counter()
     run_checks_all_schools.apply_async((day.isoformat(),), queue=queue)
     deadline = started + timeout
     while CheckRun.objects.filter(date=day).count() < schools:
         if time.perf_counter() > deadline:
             raise RuntimeError(f"the night's run did not finish within {timeout:.0f} s")
-        for pid, cpu in _database_cpu().items():  # sampled: a backend may close between tasks
+        for pid, cpu in workers_module.database_cpu(DATABASE).items():  # sampled: a backend may close between tasks
             backends[pid] = max(cpu, backends.get(pid, 0.0))
         time.sleep(0.1)
     seconds = time.perf_counter() - started
-    busy_after, total_after = _machine_busy()
-    workers = sum(_process_cpu(pid) for pid in _tree(worker_pids)) - workers_before
-    for pid, cpu in _database_cpu().items():
+    busy_after, total_after = workers_module.machine_busy()
+    workers = sum(workers_module.process_cpu(pid) for pid in workers_module.tree(worker_pids)) - workers_before
+    for pid, cpu in workers_module.database_cpu(DATABASE).items():
         backends[pid] = max(cpu, backends.get(pid, 0.0))
     database = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends.items())
     return {
@@ -352,19 +263,21 @@ def measure(*, schools: int, day: dt.date, workers: tuple[int, ...] = (1, 2), ti
     """Seconds for the night's run with each number of worker processes, and the alerts found."""
     from attendance_site.celery import app
 
-    broker = os.environ.get("CELERY_BROKER_URL") or DEFAULT_BROKER
+    broker = os.environ.get("CELERY_BROKER_URL") or workers_module.DEFAULT_BROKER
     before = (app.conf.broker_url, app.conf.task_always_eager)
     app.conf.broker_url, app.conf.task_always_eager = broker, False
     results = {}
     try:
         for count in workers:
             queue = f"fanout-{uuid.uuid4().hex[:8]}"
-            processes, names = _start_workers(count, queue, broker, ROOT / "test-artifacts" / "bench-logs")
+            processes, names = workers_module.start_workers(
+                count, queue, broker, ROOT / "test-artifacts" / "bench-logs", database=DATABASE, label="checks-fanout"
+            )
             try:
-                _wait_ready(app, names)
+                workers_module.wait_ready(app, names)
                 result = _night(queue, day, schools, timeout, [process.pid for process, _ in processes])
             finally:
-                _stop(processes)
+                workers_module.stop(processes)
             log(f"    {count} worker{'s' if count > 1 else ''}: {_said(result)}")
             results[count] = result
     finally:

@@ -30,7 +30,9 @@ TARGET_RATIO = 1.2
 ON = dt.date(2026, 11, 20)
 
 
-def build(log=print):
+def build(log=print, *, database: str = DATABASE):
+    """The letters school in `database` (made again): 500 pupils with a parent and four weeks of
+    marks, the starter templates, a letterhead. Returns (school, user, pupils)."""
     from django.contrib.auth import get_user_model
 
     from bench.databases import create_database, migrate, use_database
@@ -41,8 +43,8 @@ def build(log=print):
     from registers.services import Actor, MarkEntry, record_marks
     from registers.upn import make_upn
 
-    create_database(DATABASE)
-    use_database(DATABASE)
+    create_database(database)
+    use_database(database)
     migrate()
     payload = {
         **demo_school_data(ON),  # the usual English calendar for 2025/26 and 2026/27

@@ -8,8 +8,9 @@ from django import forms
 from registers.models import Contact, Pupil, RegistrationGroup
 from registers.years import year_label
 
+from .errors import LetterError
 from .models import Delivery, Letterhead, LetterTemplate
-from .services.letterhead import sniff_logo
+from .services.letterhead import logo_type
 
 
 class DateInput(forms.DateInput):
@@ -247,12 +248,11 @@ class LetterheadForm(forms.ModelForm):
         if upload.size > 2 * 1024 * 1024:
             raise forms.ValidationError("The logo is larger than 2 MB; save a smaller image and try again.")
         upload.seek(0)
-        kind = sniff_logo(upload.read())
-        upload.seek(0)
-        if kind is None:
-            raise forms.ValidationError(
-                "This file is not a PNG, JPEG or SVG image (its content was checked, not its name; an SVG "
-                "must not contain scripts or links to other sites)."
-            )
+        try:
+            kind = logo_type(upload.read())
+        except LetterError as error:
+            raise forms.ValidationError(error.message)
+        finally:
+            upload.seek(0)
         upload.sniffed_content_type = kind
         return upload

@@ -5,7 +5,8 @@ of every letter produced.
 - `LetterTemplate`: staff-edited text (sandboxed Django template source, see `letters.sandbox`);
   each saved change bumps `version` and writes an immutable `LetterTemplateVersion`, so a letter
   can always be shown again with exactly the text it used. Edits are audited (simple-history).
-- `Batch`: many letters produced together (a Celery task), with progress and per-pupil errors.
+- `Batch`: many letters produced together on the workers, with progress and per-pupil errors;
+  `BatchPart`: a slice of its pupils produced by one task (in parallel), the parts joined in order.
 - `Letter`: the record. Its text, data and PDF never change; only how it was delivered may be
   added to later (`DELIVERY_FIELDS`)."""
 
@@ -43,6 +44,10 @@ def letter_pdf_path(instance, filename):
 
 def batch_pdf_path(instance, filename):
     return _private_name("batches", instance.school_id, ".pdf")
+
+
+def batch_part_pdf_path(instance, filename):
+    return _private_name("batches", instance.batch.school_id, ".part.pdf")
 
 
 FONT_CHOICES = [
@@ -205,9 +210,8 @@ class Batch(models.Model):
 
     class Phase(models.TextChoices):
         WAITING = "", "Waiting"
-        PREPARING = "preparing", "Preparing each letter"
-        LAYING_OUT = "laying_out", "Laying out the PDF"
-        SAVING = "saving", "Saving the letters"
+        PREPARING = "preparing", "Preparing the letters in parts"
+        SAVING = "saving", "Joining and saving the letters"
         SENDING = "sending", "Sending the e-mails"
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -229,13 +233,14 @@ class Batch(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        """Preparing the letters is the first half; the one layout of the whole document, the
-        saving and the e-mails are the rest (WeasyPrint reports no progress of its own)."""
+        """The parts (each a slice of the letters, prepared and laid out by one task) are most of
+        the work: 90 % as their letters are done; joining and saving them, then the e-mails, the
+        rest."""
         if self.finished:
             return 100
         if self.phase == self.Phase.PREPARING and self.total:
-            return min(50, round(50 * (self.done + self.failed) / self.total))
-        return {self.Phase.LAYING_OUT: 55, self.Phase.SAVING: 90, self.Phase.SENDING: 95}.get(self.phase, 0)
+            return min(90, round(90 * (self.done + self.failed) / self.total))
+        return {self.Phase.SAVING: 92, self.Phase.SENDING: 95}.get(self.phase, 0)
 
     @property
     def finished(self) -> bool:
@@ -243,6 +248,37 @@ class Batch(models.Model):
 
     def get_absolute_url(self):
         return reverse("letters:batch", args=[self.pk])
+
+
+class BatchPart(models.Model):
+    """A slice of a batch's pupils (in the batch's order) produced by one task: their letters
+    prepared and laid out as one PDF, and what each letter's record will hold. The batch's print
+    is its parts' PDFs joined in order (`letters.services.batches.join_batch`), after which the
+    part's PDF and articles (copies by then) are cleared; a part that fails is produced again on
+    its own."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        DONE = "done", "Produced"
+        FAILED = "failed", "Failed"
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="parts")
+    index = models.PositiveIntegerField()
+    pupil_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    pdf = models.FileField(storage=private_storage, upload_to=batch_part_pdf_path, max_length=300, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    letters = models.JSONField(default=list, blank=True, help_text="Each letter's record, pages counted in this part")
+    errors = models.JSONField(default=list, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "index"]
+        constraints = [models.UniqueConstraint(fields=["batch", "index"], name="one_part_per_batch_index")]
+
+    def __str__(self):
+        return f"Part {self.index + 1} of batch {self.batch_id}"
 
 
 class LetterQuerySet(models.QuerySet):

@@ -32,11 +32,15 @@ class Compiled:
     required: frozenset[str]  # printed without an {% if %} or |default around them
 
 
+# About seven pages of A4: the longest starter letter is under 3,000 characters.
+MAX_BODY_CHARACTERS = 20_000
+
+
 @lru_cache(maxsize=256)
-def _compile(subject: str, body: str) -> Compiled:
+def _compile(subject: str, body: str, on_record: bool) -> Compiled:
     catalogue = sandbox_catalogue()
-    subject_usage = sandbox.validate(subject, catalogue, part="subject")
-    body_usage = sandbox.validate(body, catalogue, part="body")
+    subject_usage = sandbox.validate(subject, catalogue, part="subject", literals=not on_record)
+    body_usage = sandbox.validate(body, catalogue, part="body", literals=not on_record)
     return Compiled(
         sandbox.compile_template(subject, part="subject"),
         sandbox.compile_template(body, part="body"),
@@ -45,12 +49,21 @@ def _compile(subject: str, body: str) -> Compiled:
     )
 
 
-def compile_text(subject: str, body: str) -> Compiled:
-    """Compiled subject and body, or LetterError saying what is wrong and where."""
+def compile_text(subject: str, body: str, *, on_record: bool = False) -> Compiled:
+    """Compiled subject and body, or LetterError saying what is wrong and where. `on_record`:
+    the text of a version letters were produced with, shown again as it was (its output is
+    still sanitised), so the checks added since it was saved do not hide the record."""
     if "\n" in subject.strip():
         raise LetterError("The subject is one line.", field="subject", part="subject")
+    if len(body) > MAX_BODY_CHARACTERS and not on_record:
+        raise LetterError(
+            f"The letter text is {len(body):,} characters long; a letter may have at most "
+            f"{MAX_BODY_CHARACTERS:,} (about seven pages). Shorten it, or split it into two letters.",
+            field="body",
+            part="body",
+        )
     try:
-        return _compile(subject, body)
+        return _compile(subject, body, on_record)
     except sandbox.SandboxError as error:
         raise LetterError(error.message, field=error.field, line=error.line, part=error.part)
 
@@ -66,7 +79,7 @@ def _render_text(compiled: Compiled, values: dict, pupil=None) -> tuple[str, str
         body = sandbox.render(compiled.body, values)
     except sandbox.SandboxError as error:
         raise LetterError(error.message, field=error.field, pupil=pupil)
-    return " ".join(subject.split()), body
+    return sandbox.plain_text(subject), body
 
 
 def anchor_for(pupil_id, household: str) -> str:
@@ -235,7 +248,7 @@ def render_letter_again(letter: Letter, *, document: bool = True) -> str:
     showed. With `document=False`, the article as stored (byte for byte: a test holds it);
     otherwise a complete HTML document for the browser, with the logo inline."""
     version = letter.template.version_row(letter.template_version)
-    compiled = compile_text(version.subject, version.body)
+    compiled = compile_text(version.subject, version.body, on_record=True)
     anchor = anchor_for(letter.pupil_id, letter.household)
     _subject, article = render_article(compiled, version.kind, letter.data, anchor, browser=document)
     if not document:

@@ -11,22 +11,32 @@ Staff write letters in Django's template language, but through a dedicated `Engi
   compiled node list, so a mistake is reported with its name and line;
 - at render time the data are plain dicts, tuples, strings, numbers and dates built by
   `letters.fields.data` (never model instances), wrapped so that not even dict methods are reachable.
-  A variable that cannot be resolved raises instead of printing nothing."""
+  A variable that cannot be resolved raises instead of printing nothing;
+- text in quotes (`{{ "…" }}`, `{% firstof "…" %}`, a filter's argument) is never escaped by
+  Django, so one containing markup is refused when the template is saved (with its line);
+- whatever the template prints is then sanitised (`sanitise`, nh3) to the same allow-list of
+  tags and classes: no links, styles, images, objects or attachments can reach a letter, even
+  from a template saved before these checks. The HTML this code builds from the school's
+  settings and data (the logo, the address block, the marks table) is set aside before the
+  sanitiser and put back after it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html as html_module
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 
+import nh3
 from django.template import Context, Engine, Library, TemplateSyntaxError
 from django.template import defaultfilters as builtin_filters
 from django.template import defaulttags as builtin_tags
 from django.template.base import FilterExpression, Lexer, Node, TokenType, Variable, VariableNode
 from django.template.defaulttags import CommentNode, FirstOfNode, ForNode, IfNode, SpacelessNode, TemplateLiteral
 from django.template.smartif import TokenBase
+from django.utils.safestring import SafeData
 
 register = Library()
 
@@ -206,6 +216,30 @@ def _expression_variables(expression: FilterExpression):
                 yield arg
 
 
+def _literals(expression: FilterExpression):
+    """The text in quotes in an expression: its value and its filters' arguments."""
+    if isinstance(expression.var, str):
+        yield expression.var
+    for _func, args in expression.filters:
+        for is_lookup, arg in args:
+            if not is_lookup and isinstance(arg, str):
+                yield arg
+
+
+def _check_literals(expression: FilterExpression, line: int | None, part: str | None) -> None:
+    """Django never escapes text in quotes, so markup there would reach the letter as it is."""
+    for text in _literals(expression):
+        if "<" in text or ">" in text:
+            shown = text if len(text) <= 40 else text[:39] + "…"
+            where = f" on line {line}" if line else ""
+            raise SandboxError(
+                f"The text in quotes{where} contains HTML (“{shown}”). Text inside {{{{ }}}} or {{% %}} is "
+                "printed as it is written, so it cannot contain HTML: write the HTML outside the braces.",
+                line=line,
+                part=part,
+            )
+
+
 def _condition_expressions(condition):
     if isinstance(condition, TemplateLiteral):
         yield condition.value
@@ -224,10 +258,14 @@ class Usage:
     required: set[str]
 
 
-def used_fields(template, catalogue: Catalogue, *, part: str | None = None) -> Usage:
+def used_fields(template, catalogue: Catalogue, *, part: str | None = None, literals: bool = True) -> Usage:
     """Every catalogue field the compiled template uses; SandboxError naming the first
     unknown one (with its line) otherwise."""
     usage = Usage(set(), set())
+
+    def check_literals(expression: FilterExpression, line: int | None) -> None:
+        if literals:
+            _check_literals(expression, line, part)
 
     def check(variable: Variable, line: int | None, scope: dict[str, str], guarded=None) -> str | None:
         lookups = variable.lookups
@@ -258,6 +296,7 @@ def used_fields(template, catalogue: Catalogue, *, part: str | None = None) -> U
             line = token.lineno if token is not None else None
             if isinstance(node, VariableNode):
                 expression = node.filter_expression
+                check_literals(expression, line)
                 # `|default:` supplies its own value, so the field may be empty
                 defaulted = any(func.__name__ in ("default", "default_if_none") for func, _ in expression.filters)
                 for variable in _expression_variables(expression):
@@ -267,6 +306,7 @@ def used_fields(template, catalogue: Catalogue, *, part: str | None = None) -> U
                 for condition, body in node.conditions_nodelists:
                     if condition is not None:
                         for expression in _condition_expressions(condition):
+                            check_literals(expression, line)
                             for variable in _expression_variables(expression):
                                 name = check(variable, line, scope)
                                 if name:
@@ -292,6 +332,7 @@ def used_fields(template, catalogue: Catalogue, *, part: str | None = None) -> U
             elif isinstance(node, FirstOfNode):
                 # the first non-empty one is printed: none of them is required alone
                 for expression in node.vars:
+                    check_literals(expression, line)
                     for variable in _expression_variables(expression):
                         check(variable, line, scope)
             elif isinstance(node, SpacelessNode):
@@ -306,12 +347,16 @@ def used_fields(template, catalogue: Catalogue, *, part: str | None = None) -> U
 
 
 # The HTML staff may write around the merge fields: structure and emphasis, no attributes
-# but `class` (and table spans), so nothing can load, link, script or restyle the letter.
+# but `class` (one of the letter styles in BODY_CLASSES) and table spans, so nothing can load,
+# link, script, restyle the letter or take the place of its letterhead or footer.
 HTML_TAGS = {
     "p", "br", "strong", "b", "em", "i", "u", "ul", "ol", "li", "h2", "h3", "h4", "table", "thead", "tbody",
     "tr", "th", "td", "blockquote", "hr", "span", "div", "small", "sup", "sub",
 }  # fmt: skip
 HTML_ATTRIBUTES = {"class", "colspan", "rowspan"}
+# The styles letter.css and certificate.css give a letter's text (not the letterhead's, the
+# address window's or the footer's: `page-footer` text would replace the footer on every page).
+BODY_CLASSES = {"highlight", "small", "name", "marks"}
 _TEMPLATE_SYNTAX = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
 
 
@@ -326,10 +371,18 @@ class _HTMLCheck(HTMLParser):
             raise SandboxError(
                 f"The HTML tag <{tag}> is not allowed in letters (line {line}).", line=line, part=self.part
             )
-        for name, _value in attrs:
+        for name, value in attrs:
             if name not in HTML_ATTRIBUTES:
                 raise SandboxError(
                     f'The HTML attribute {name}="…" on <{tag}> is not allowed in letters (line {line}).',
+                    line=line,
+                    part=self.part,
+                )
+            unknown = sorted(set((value or "").split()) - BODY_CLASSES) if name == "class" else []
+            if unknown:
+                raise SandboxError(
+                    f'The class "{unknown[0]}" on <{tag}> is not a letter style (line {line}). '
+                    f"Letters may use {', '.join(sorted(BODY_CLASSES))}.",
                     line=line,
                     part=self.part,
                 )
@@ -352,14 +405,64 @@ def check_html(source: str, *, part: str | None = None) -> None:
     checker.close()
 
 
-def validate(source: str, catalogue: Catalogue, *, part: str | None = None) -> Usage:
-    """Compile and check `source` (tags, filters, fields, HTML); returns the fields it uses."""
+def validate(source: str, catalogue: Catalogue, *, part: str | None = None, literals: bool = True) -> Usage:
+    """Compile and check `source` (tags, filters, fields, HTML, and with `literals` the text in
+    quotes); returns the fields it uses."""
     template = compile_template(source, part=part)
-    usage = used_fields(template, catalogue, part=part)
+    usage = used_fields(template, catalogue, part=part, literals=literals)
     check_html(source, part=part)
     return usage
 
 
+_SPANS = {"colspan", "rowspan"}
+_TOKEN = re.compile("\ue000(\\d+)\ue001")
+_TOKEN_MARKS = re.compile("[\ue000\ue001]")
+
+
+def sanitise(html: str) -> str:
+    """The rendered text reduced to `HTML_TAGS`, table spans and `BODY_CLASSES`: no links, no
+    styles, no images, objects, frames or attachments, no comments; tags the text opens are
+    closed in it, so nothing can reach outside the letter's text box."""
+    return nh3.clean(
+        html,
+        tags=HTML_TAGS,
+        attributes={"td": _SPANS, "th": _SPANS},
+        allowed_classes=dict.fromkeys(HTML_TAGS, BODY_CLASSES),
+        url_schemes=set(),
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def plain_text(html: str) -> str:
+    """Rendered text as plain text on one line (a letter's heading and its e-mail subject, which
+    the layout escapes once): no tags, entities turned back into characters."""
+    return " ".join(html_module.unescape(nh3.clean(html, tags=set())).split())
+
+
+def _set_aside(value, trusted: list[str]):
+    """Plain data with each piece of HTML built by this code (a SafeString: the logo, the address
+    block, the marks table) replaced by a token the sanitiser leaves alone."""
+    if isinstance(value, SafeData) and isinstance(value, str):
+        if not value:
+            return value
+        trusted.append(str(value))
+        return f"\ue000{len(trusted) - 1}\ue001"
+    if isinstance(value, dict):
+        return {k: _set_aside(v, trusted) for k, v in dict.items(value)}
+    if isinstance(value, (list, tuple)):
+        return [_set_aside(v, trusted) for v in value]
+    if type(value) is str and ("\ue000" in value or "\ue001" in value):
+        return _TOKEN_MARKS.sub("", value)  # a token only ever comes from here
+    return value
+
+
 def render(template, data: dict) -> str:
-    """Render a compiled sandbox template with plain data (see `freeze`)."""
-    return template.render(Context(freeze(data), autoescape=True))
+    """Render a compiled sandbox template with plain data (see `freeze`), sanitised; the HTML
+    built by this code from the school's settings and data is put back after the sanitiser."""
+    trusted: list[str] = []
+    output = template.render(Context(freeze(_set_aside(data, trusted)), autoescape=True))
+    clean = sanitise(output)
+    if trusted:
+        clean = _TOKEN.sub(lambda m: trusted[int(m.group(1))] if int(m.group(1)) < len(trusted) else "", clean)
+    return _TOKEN_MARKS.sub("", clean)

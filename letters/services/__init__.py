@@ -5,7 +5,8 @@ sub-domain:
   installing the starter templates;
 - `letterhead`: the school's letterhead and logo;
 - `one_letter`: producing one letter on record, and a leave decision's letter;
-- `batches`: letters for many pupils, produced on the workers;
+- `batches`: letters for many pupils, produced on the workers in parts that run in parallel
+  (`batch_parts`: one part) and are joined in order;
 - `producing`: the produce page's choice between one letter now and a batch;
 - `delivery`: e-mailing a letter and recording it.
 

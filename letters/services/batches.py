@@ -1,37 +1,47 @@
-"""Batches: letters for many pupils produced on the workers (`letters.tasks.render_batch`). Data
-for all the pupils at once, one HTML document laid out once by WeasyPrint, the print PDF (or one
-PDF per household for e-mail, sent once per household), a record per letter, and progress the
-page reads as it goes. A letter that fails is listed with the pupil and field; the others go on."""
+"""Batches: letters for many pupils produced on the workers, in parts that run in parallel.
+
+`render_batch` claims the batch and splits its pupils (in the order the letters are printed) into
+parts of `PART_SIZE`; one `render_batch_part` task per part prepares its letters and lays them out
+once as one PDF (`batch_parts`), so N workers share a batch. When the last part is done,
+`join_batch` joins the parts' PDFs in order with pypdf (the same pages, in the same order, as one
+document laid out by one worker), keeps a record per letter, stores the print PDF (or one PDF per
+household for e-mail, sent once per household). Progress is written as each part finishes. A
+letter that fails is listed with the pupil and field; the others go on. A part whose task fails
+is retried on its own; every step is idempotent."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F, Func, IntegerField
 from django.utils import timezone
+from pypdf import PdfReader, PdfWriter
 from simple_history.utils import bulk_create_with_history
 
 from interventions.models import Action
 from registers.models import Pupil
 from registers.selectors import pupils_on_roll
 
-from .. import pdf
 from ..errors import LetterError
-from ..fields.data import OptionError, build_letters
-from ..fields.formatting import to_plain
-from ..models import Batch, Delivery, Letter, LetterTemplate
-from ..rendering import anchor_for, compile_text, delivery_fields, document_font, options_error, render_article
-from ..tasks import render_batch
+from ..models import Batch, BatchPart, Delivery, Letter, LetterTemplate
+from ..rendering import compile_text
+from ..tasks import join_batch_parts, render_batch, render_batch_part
+from .batch_parts import letter_error
 from .delivery import email_letter
 from .one_letter import complete_letter_action, producer
 
 log = logging.getLogger(__name__)
 
-# A batch marked running more recently than this is being produced by another worker.
+# A batch marked running more recently than this is being produced by other workers.
 RUN_CLAIM = dt.timedelta(minutes=15)
+# Letters per part: small enough that two workers share a 500-letter batch evenly (ten parts),
+# large enough that each part's one layout and one query per figure stay cheap.
+PART_SIZE = 50
 
 
 def _check_options(options: dict) -> dict:
@@ -90,8 +100,14 @@ def start_batch(*, template: LetterTemplate, pupils, user, on: dt.date, delivery
     return batch
 
 
-def _error(pupil, field, message) -> dict:
-    return {"pupil_id": pupil.pk, "pupil": pupil.name, "field": field or "", "message": message}
+class JSONArrayLength(Func):
+    """The length of a JSON array column (PostgreSQL; SQLite for `make run`)."""
+
+    function = "jsonb_array_length"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="json_array_length", **extra_context)
 
 
 def _progress(batch: Batch, **values) -> None:
@@ -101,15 +117,26 @@ def _progress(batch: Batch, **values) -> None:
         setattr(batch, name, value)
 
 
-def run_batch(*, batch: Batch, redelivered: bool = False) -> Batch:
-    """Produce a batch's letters: data for all pupils at once, one HTML document, laid out once
-    by WeasyPrint; the print PDF (or one PDF per household for e-mail); a record per letter.
-    A letter that fails (no address, a field with no data) is listed with the pupil and field
-    and the others go on. Running it again for a finished batch does nothing.
+def _fail(batch: Batch, error: Exception | str) -> Batch:
+    message = error.message if isinstance(error, LetterError) else str(error)
+    field = getattr(error, "field", "") or ""
+    _progress(
+        batch,
+        status=Batch.Status.FAILED,
+        finished_at=timezone.now(),
+        errors=[*batch.errors, {"pupil_id": None, "pupil": "", "field": field, "message": message}],
+    )
+    return batch
 
-    `redelivered`: the broker gave this task back because the worker running it was lost
-    (killed mid-batch), so the batch's running claim is that dead worker's and is taken over;
-    letters already recorded are kept and households already e-mailed are not e-mailed again."""
+
+def run_batch(*, batch: Batch, queue: str | None = None, redelivered: bool = False) -> Batch:
+    """Start producing a batch: claim it, split its pupils into parts (in the order the letters
+    are printed: by surname, forename) and queue one task per part on `queue` (the queue this
+    task came from). Asking again for a batch that is finished, or that other workers are
+    producing, does nothing; a claim older than RUN_CLAIM (the workers died) is taken over and
+    its parts planned again (letters already on record are not made twice). `redelivered`: the
+    broker gave this task back because the worker running it was lost, so the running claim is that
+    dead worker's and is taken over at once."""
     with transaction.atomic():
         batch = (
             Batch.objects.select_for_update(of=("self",))
@@ -119,118 +146,144 @@ def run_batch(*, batch: Batch, redelivered: bool = False) -> Batch:
         if batch.status == Batch.Status.DONE:
             return batch
         if batch.status == Batch.Status.RUNNING and batch.started_at > timezone.now() - RUN_CLAIM and not redelivered:
-            return batch  # another worker has it (a task may be delivered twice)
+            return batch  # other workers have it (a task may be delivered twice)
+        try:
+            version = batch.template.version_row(batch.template_version)
+            compile_text(version.subject, version.body)
+        except LetterError as error:
+            batch.status, batch.finished_at = Batch.Status.FAILED, timezone.now()
+            batch.errors = [{"pupil_id": None, "pupil": "", "field": error.field or "", "message": error.message}]
+            batch.save()
+            return batch
+        ordered = list(
+            Pupil.objects.filter(pk__in=batch.pupil_ids, school=batch.school)
+            .order_by("legal_surname", "legal_forename", "pk")
+            .values_list("pk", flat=True)
+        )
+        BatchPart.objects.filter(batch=batch).delete()
+        parts = BatchPart.objects.bulk_create(
+            BatchPart(batch=batch, index=n, pupil_ids=ordered[start : start + PART_SIZE])
+            for n, start in enumerate(range(0, len(ordered), PART_SIZE))
+        )
         batch.status, batch.phase, batch.started_at = Batch.Status.RUNNING, Batch.Phase.PREPARING, timezone.now()
-        batch.errors, batch.done, batch.failed = [], 0, 0
+        batch.errors, batch.done, batch.failed, batch.finished_at = [], 0, 0, None
         batch.save()
-    try:
-        return _run_batch(batch)
-    except Exception as error:  # the batch says what went wrong; the task may be retried
-        log.exception("letter batch %s failed", batch.pk)
-        message = error.message if isinstance(error, LetterError) else f"The batch stopped: {error}"
-        _progress(
-            batch,
-            status=Batch.Status.FAILED,
-            finished_at=timezone.now(),
-            errors=[
-                *batch.errors,
-                {"pupil_id": None, "pupil": "", "field": getattr(error, "field", "") or "", "message": message},
-            ],
+        if not parts:
+            return _fail(batch, LetterError("None of the batch's pupils is at the school any more.", field="pupils"))
+        options = {"queue": queue} if queue else {}
+        for part in parts:
+            render_batch_part.apply_async_on_commit((part.pk,), **options)  # through the outbox
+    return batch
+
+
+def part_finished(*, part: BatchPart, queue: str | None = None) -> None:
+    """A part is done (or has failed for good): the batch's progress from all its parts, and when
+    none is waiting any more, the join queued (once)."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update(of=("self",)).get(pk=part.batch_id)
+        if batch.finished or batch.phase != Batch.Phase.PREPARING:
+            return
+        # each part's letters counted in the database: their articles stay there until the join
+        parts = list(
+            BatchPart.objects.filter(batch=batch)
+            .order_by("index")
+            .annotate(letter_count=JSONArrayLength(F("letters")))
+            .only("status", "errors")
         )
+        errors = _errors(parts)
+        batch.done = sum(p.letter_count for p in parts)
+        batch.failed = len(errors)
+        batch.errors = errors
+        joining = all(p.status != BatchPart.Status.QUEUED for p in parts)
+        if joining:
+            batch.phase = Batch.Phase.SAVING
+        batch.save(update_fields=["done", "failed", "errors", "phase"])
+        if joining:
+            options = {"queue": queue} if queue else {}
+            join_batch_parts.apply_async_on_commit((batch.pk,), **options)  # through the outbox
+
+
+def join_batch(*, batch: Batch) -> Batch:
+    """The parts joined in order: one print PDF (or one PDF per household for e-mail), a record
+    per letter with its pages in the print, the actions the letters answer completed, and the
+    e-mails sent. Running it again adds nothing."""
+    batch = Batch.objects.select_related("template", "school", "created_by").get(pk=batch.pk)
+    if batch.finished or batch.phase != Batch.Phase.SAVING:
         return batch
-
-
-def _run_batch(batch: Batch) -> Batch:
-    template = batch.template
-    version = template.version_row(batch.template_version)
-    compiled = compile_text(version.subject, version.body)
-    links = {int(k): v for k, v in (batch.options.get("links") or {}).items()}
-    kind_delivery = batch.delivery if version.kind == LetterTemplate.Kind.LETTER else "certificate"
     try:
-        prepared = build_letters(
-            school=batch.school,
-            pupils=batch.pupil_ids,
-            on=batch.letter_date,
-            fields=set(compiled.fields),
-            options=batch.options,
-            delivery=kind_delivery,
-            all_households=batch.options.get("households", "all") != "main",
-        )
-    except OptionError as error:
-        raise options_error(error)
-    _progress(batch, total=len(prepared))
+        return _join(batch)
+    except Exception as error:  # the batch says what went wrong; the task may be retried
+        log.exception("letter batch %s could not be joined", batch.pk)
+        return _fail(batch, error if isinstance(error, LetterError) else f"The batch stopped: {error}")
 
-    # 1. each letter's HTML (failures listed, the rest go on)
-    errors, ready = [], []
-    step = max(1, len(prepared) // 20)
-    for n, item in enumerate(prepared, start=1):
-        if item.error:
-            errors.append(_error(item.pupil, item.error_field, item.error))
-        else:
-            data = to_plain(item.data)
-            anchor = anchor_for(item.pupil.pk, item.household)
-            try:
-                subject, article = render_article(
-                    compiled,
-                    version.kind,
-                    data,
-                    anchor,
-                    browser=False,
-                    pupil=item.pupil,
-                    fields=delivery_fields(version.kind, batch.delivery),
-                )
-            except LetterError as error:
-                errors.append(_error(item.pupil, error.field, error.message))
-            else:
-                ready.append((item, data, anchor, subject, article))
-        if n % step == 0 or n == len(prepared):
-            _progress(batch, done=len(ready), failed=len(errors), errors=errors)
 
-    if not ready:
+def _join(batch: Batch) -> Batch:
+    parts = list(BatchPart.objects.filter(batch=batch).order_by("index"))
+    errors = _errors(parts)
+    if any(p.status == BatchPart.Status.FAILED for p in parts):
+        # a problem with the batch itself (its options, its template) or a part that kept failing
+        _progress(batch, status=Batch.Status.FAILED, finished_at=timezone.now(), errors=errors)
+        return batch
+    entries = [(part, entry) for part in parts for entry in part.letters]
+    if not entries:
         _progress(batch, status=Batch.Status.FAILED, finished_at=timezone.now(), errors=errors)
         return batch
 
-    # 2. one document, laid out once
-    _progress(batch, phase=Batch.Phase.LAYING_OUT)
-    anchors = [r[2] for r in ready]
-    html = pdf.document_html([r[4] for r in ready], title=version.title, font=document_font(ready[0][1]))
-    laid = pdf.lay_out(html, anchors)
+    # 1. the parts' PDFs joined in order; each letter's pages in the whole
+    writer, offset, first_pages = PdfWriter(), 0, {}
+    for part in parts:
+        if not part.letters:
+            continue
+        with part.pdf.open("rb") as f:
+            writer.append(PdfReader(io.BytesIO(f.read())))
+        for entry in part.letters:
+            first_pages[(entry["pupil_id"], entry["household"])] = offset + entry["first_page"]
+        offset += part.pages
+    writer.add_metadata({"/Title": batch.template.version_row(batch.template_version).title})
+    whole = io.BytesIO()
+    writer.write(whole)
+    whole = whole.getvalue()
 
-    # 3. the PDFs: the print PDF of the whole batch, or one per household for e-mail
-    _progress(batch, phase=Batch.Phase.SAVING)
-    name, position = producer(batch.created_by)
-    now = timezone.now()
-    letters, files = [], {}
+    # 2. the print PDF, or one PDF per household for e-mail
+    files = {}
     if batch.delivery == Delivery.PRINT:
-        batch_pdf = laid.write()
-        batch.pdf.save("batch.pdf", ContentFile(batch_pdf), save=False)
+        batch.pdf.save("batch.pdf", ContentFile(whole), save=False)
     else:
-        households: dict[str, list] = {}
-        for r in ready:
-            households.setdefault(r[0].household, []).append(r[2])
-        for household, household_anchors in households.items():
-            content = laid.write(household_anchors)
+        reader = PdfReader(io.BytesIO(whole))
+        households: dict[str, list[int]] = {}
+        for _part, entry in entries:
+            first = first_pages[(entry["pupil_id"], entry["household"])]
+            households.setdefault(entry["household"], []).extend(range(first, first + entry["pages"]))
+        for household, pages in households.items():
+            content = _pages_pdf(reader, pages)
             stored = Letter.pdf.field.storage.save(
                 Letter.pdf.field.generate_filename(Letter(school=batch.school), "letter.pdf"), ContentFile(content)
             )
             files[household] = (stored, hashlib.sha256(content).hexdigest())
+
+    # 3. a record per letter
+    links = {int(k): v for k, v in (batch.options.get("links") or {}).items()}
+    name, position = producer(batch.created_by)
+    now = timezone.now()
     existing = set(Letter.objects.filter(batch=batch).values_list("pupil_id", "household"))
-    for item, data, anchor, subject, article in ready:
-        if (item.pupil.pk, item.household) in existing:
+    letters = []
+    for _part, entry in entries:
+        key = (entry["pupil_id"], entry["household"])
+        if key in existing:
             continue
-        link = links.get(item.pupil.pk, {})
+        link = links.get(entry["pupil_id"], {})
         letter = Letter(
             school=batch.school,
-            pupil=item.pupil,
-            template=template,
-            template_version=version.version,
-            subject=subject,
-            data=data,
-            html=article,
-            pages=len(laid.pages[anchor]),
-            addressee=item.addressee,
-            addressee_name=item.data.get("parent", {}).get("names", ""),
-            household=item.household,
+            pupil_id=entry["pupil_id"],
+            template=batch.template,
+            template_version=batch.template_version,
+            subject=entry["subject"],
+            data=entry["data"],
+            html=entry["html"],
+            pages=entry["pages"],
+            addressee_id=entry["addressee_id"],
+            addressee_name=entry["addressee_name"],
+            household=entry["household"],
             produced_by=batch.created_by,
             produced_by_name=name,
             produced_by_position=position,
@@ -238,24 +291,25 @@ def _run_batch(batch: Batch) -> Batch:
             letter_date=batch.letter_date,
             delivery=batch.delivery,
             batch=batch,
-            batch_first_page=laid.pages[anchor][0] + 1,
+            batch_first_page=first_pages[key] + 1,
             action_id=link.get("action"),
             alert_id=link.get("alert"),
         )
-        if item.household in files:
-            letter.pdf.name, letter.pdf_sha256 = files[item.household]
+        if entry["household"] in files:
+            letter.pdf.name, letter.pdf_sha256 = files[entry["household"]]
         letters.append(letter)
 
     emailing = batch.delivery == Delivery.EMAIL
     with transaction.atomic():
         created = bulk_create_with_history(letters, Letter, batch_size=500, default_user=batch.created_by)
-        batch.done, batch.failed, batch.errors = len(ready), len(errors), list(errors)
+        batch.done, batch.failed, batch.errors = len(entries), len(errors), list(errors)
         if emailing:
             batch.phase = Batch.Phase.SENDING
         else:
             batch.status, batch.finished_at, batch.phase = Batch.Status.DONE, timezone.now(), Batch.Phase.WAITING
         batch.save()
         _complete_linked_actions(batch, created)
+    _clear_parts(parts)
 
     if emailing:
         errors += _send_batch(batch)
@@ -268,6 +322,38 @@ def _run_batch(batch: Batch) -> Batch:
             failed=len({(e["pupil_id"], e["field"]) for e in errors}),
         )
     return batch
+
+
+def _clear_parts(parts: list[BatchPart]) -> None:
+    """Once the letters are on record, the parts' PDFs and articles are copies: removed (the
+    rows stay, with their pupils, attempts and errors)."""
+    for part in parts:
+        if part.pdf:
+            part.pdf.delete(save=False)
+    BatchPart.objects.filter(pk__in=[p.pk for p in parts]).update(pdf="", letters=[])
+
+
+def _errors(parts: list[BatchPart]) -> list[dict]:
+    """The letters that could not be made, in the batch's order; a problem with the batch itself
+    (the same for every part) once."""
+    out, seen = [], set()
+    for part in parts:
+        for error in part.errors:
+            if error["pupil_id"] is None:
+                if error["message"] in seen:
+                    continue
+                seen.add(error["message"])
+            out.append(error)
+    return out
+
+
+def _pages_pdf(reader: PdfReader, pages: list[int]) -> bytes:
+    writer = PdfWriter()
+    for index in pages:
+        writer.add_page(reader.pages[index])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _complete_linked_actions(batch, letters) -> None:
@@ -286,6 +372,6 @@ def _send_batch(batch) -> list[dict]:
         try:
             email_letter(letter=letter, user=batch.created_by)
         except LetterError as error:
-            errors.append(_error(letter.pupil, error.field or "parent.email", error.message))
+            errors.append(letter_error(letter.pupil, error.field or "parent.email", error.message))
         sent.add(letter.pdf.name)
     return errors

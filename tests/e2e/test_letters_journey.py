@@ -160,8 +160,8 @@ def test_officer_edits_a_template_and_prints_a_batch_for_a_class(page, phone_pag
 
     # the page follows the batch without being reloaded
     Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.RUNNING, phase=Batch.Phase.PREPARING, done=3)
-    expect(progress).to_have_attribute("value", "25")
-    expect(page.locator("[data-status]")).to_have_text("Producing letters · preparing each letter")
+    expect(progress).to_have_attribute("value", "45")
+    expect(page.locator("[data-status]")).to_have_text("Producing letters · preparing the letters in parts")
     expect(page.locator("[data-count]")).to_have_text("3 of 6 produced")
     screenshot(page, "letters-08-batch-half-way")
     Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.QUEUED, phase=Batch.Phase.WAITING, done=0)

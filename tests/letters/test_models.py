@@ -63,9 +63,9 @@ def test_batch_progress(letters_school):
     batch = Batch(school=letters_school, template=template, template_version=1, letter_date=ON, total=10)
     assert batch.progress_percent == 0
     batch.phase, batch.done, batch.failed = Batch.Phase.PREPARING, 4, 1
-    assert batch.progress_percent == 25
-    batch.phase = Batch.Phase.LAYING_OUT
-    assert batch.progress_percent == 55
+    assert batch.progress_percent == 45  # the parts are 90 %
+    batch.phase = Batch.Phase.SAVING
+    assert batch.progress_percent == 92
     batch.status = Batch.Status.DONE
     assert batch.progress_percent == 100 and batch.finished
 

@@ -3,6 +3,7 @@ methods or inject markup; mistakes are named with their line when the template i
 
 import pytest
 from django.template import Context, Template
+from django.utils.safestring import mark_safe
 
 from letters import sandbox
 from letters.errors import LetterError
@@ -150,3 +151,124 @@ def test_save_template_refuses_an_unsafe_template(school):
     from letters.models import LetterTemplate
 
     assert not LetterTemplate.objects.filter(school=school, key="bad").exists()
+
+
+# --- markup from text in quotes (issue 16): refused when saved, sanitised when rendered --------
+
+LINK = "{{ \"<a href='https://pay.example/'>Pay now</a>\" }}"
+FIRSTOF_STYLE = '{% firstof "<style>.letterhead{display:none}</style>" %}'
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        LINK,
+        FIRSTOF_STYLE,
+        "{{ pupil.first_name|default:\"<b style='color:red'>FINAL DEMAND</b>\" }}",
+        '{% if pupil.first_name == "<i>" %}x{% endif %}',
+        '{{ pupil.first_name|yesno:"<img src=x>,no" }}',
+        "{% firstof pupil.first_name '<object data=\"x\"></object>' %}",
+    ],
+)
+def test_text_in_quotes_with_markup_is_refused_when_saved_naming_the_line(school, source):
+    with pytest.raises(LetterError) as caught:
+        save_template(
+            school=school, user=None, key="bad", title="Bad", subject="S", body=f"<p>Dear parent,</p>\n{source}"
+        )
+    error = caught.value
+    assert (error.line, error.part) == (2, "body")
+    assert "text in quotes on line 2 contains HTML" in error.message
+    from letters.models import LetterTemplate
+
+    assert not LetterTemplate.objects.filter(school=school, key="bad").exists()
+
+
+def test_text_in_quotes_with_markup_is_refused_in_the_subject_too():
+    with pytest.raises(LetterError) as caught:
+        compile_text('{{ "<a href=x>Pay</a>" }}', "<p>Hi</p>")
+    assert caught.value.part == "subject" and "contains HTML" in caught.value.message
+
+
+def test_text_in_quotes_without_markup_is_still_allowed():
+    compile_text("S", "{{ case.owner|default:'the office' }} {% firstof meeting.place \"school & home\" %}")
+
+
+def test_only_the_letter_styles_may_be_used_as_classes():
+    """`page-footer` would put the text in the footer of every page; `letterhead` would restyle it."""
+    error = refused('<p>Dear parent,</p>\n<p class="page-footer">FINAL DEMAND: pay £2000 today</p>')
+    assert error.line == 2 and 'The class "page-footer" on <p> is not a letter style' in error.message
+    assert "letterhead" in refused('<div class="small letterhead">x</div>').message
+    compile_text("S", '<p class="highlight">x</p><table class="marks"><tr><td colspan="2">y</td></tr></table>')
+
+
+@pytest.mark.parametrize(
+    "source, gone",
+    [
+        (LINK, ["<a", "href", "pay.example"]),
+        (FIRSTOF_STYLE, ["<style", "display:none", ".letterhead"]),
+        ("{{ \"<div style='position:absolute;top:0'>FINAL DEMAND</div>\" }}", ["style=", "position"]),
+        ("{{ \"<p class='page-footer'>FINAL DEMAND</p>\" }}", ["page-footer"]),
+        ("{{ \"<object data='data:application/pdf;base64,JVBERi0='>x</object>\" }}", ["<object", "data:"]),
+        ("{{ \"<embed src='data:application/pdf;base64,JVBERi0='>\" }}", ["<embed", "data:"]),
+        ("{{ \"<iframe src='https://pay.example/'></iframe>\" }}", ["<iframe", "pay.example"]),
+        ("{{ \"<img src='data:image/png;base64,iVBORw0K'>\" }}", ["<img", "data:"]),
+        ("{{ \"<link rel='attachment' href='data:text/plain;base64,SGk='>\" }}", ["<link", "attachment"]),
+        ("{{ \"<a rel='attachment' href='data:text/plain;base64,SGk='>a</a>\" }}", ["<a", "attachment", "data:"]),
+        ('{{ "<!-- hidden --></div></article><article>" }}', ["<!--", "</div>", "article"]),
+        ('{{ "<svg><script>alert(1)</script></svg>" }}', ["<svg", "<script", "alert"]),
+    ],
+)
+def test_markup_a_template_prints_from_quotes_is_sanitised_when_rendered(source, gone):
+    """Defence in depth: a template that never went through the save-time checks (saved before
+    them) still cannot put a link, a style, an object or an attachment into a letter."""
+    out = sandbox.render(sandbox.compile_template(f"<p>Dear parent,</p>{source}<p>Yours</p>"), {})
+    assert out.startswith("<p>Dear parent,</p>") and out.endswith("<p>Yours</p>")
+    for text in gone:
+        assert text not in out
+
+
+def test_the_sanitiser_keeps_the_html_the_letters_build_and_staff_may_write():
+    from letters.fields.stored import hydrate
+
+    values = hydrate(
+        {
+            "school": {"name": "Oakfield"},
+            "parent": {"_lines": ["Mrs G Okafor", "14 Mill Lane"]},
+            "marks": {"rows": [{"date": "Mon 2 Nov", "morning": "/ present", "afternoon": "O unauthorised"}]},
+        },
+        logo_src="/private-logo/letters/1/logo/x.png",
+    )
+    source = (
+        '<p class="highlight">Dear <strong>parent</strong>,</p>{{ parent.address_block }}{{ marks.table }}'
+        '{{ school.logo }}<table class="marks"><tr><td colspan="2">x</td></tr></table><ul><li>a</li></ul><br>'
+    )
+    out = sandbox.render(sandbox.compile_template(source), values)
+    expected = (
+        '<p class="highlight">Dear <strong>parent</strong>,</p>'
+        f"{values['parent']['address_block']}{values['marks']['table']}{values['school']['logo']}"
+        '<table class="marks"><tbody><tr><td colspan="2">x</td></tr></tbody></table><ul><li>a</li></ul><br>'
+    )
+    assert out == expected
+
+
+def test_data_cannot_pose_as_the_html_the_letters_build():
+    template = sandbox.compile_template("{{ pupil.first_name }}{{ school.logo }}")
+    out = sandbox.render(
+        template, {"pupil": {"first_name": "\ue0000\ue001Sam"}, "school": {"logo": mark_safe("<img src=/logo>")}}
+    )
+    assert out == "0Sam<img src=/logo>"
+
+
+def test_a_letter_text_has_a_sensible_maximum(school):
+    from letters.rendering import MAX_BODY_CHARACTERS
+
+    body = "<p>" + "x" * (1024 * 1024) + "</p>"
+    with pytest.raises(LetterError) as caught:
+        save_template(school=school, user=None, key="long", title="Long", subject="S", body=body)
+    assert caught.value.field == "body"
+    assert "1,048,583 characters long; a letter may have at most 20,000" in caught.value.message
+    just_fits = "<p>" + "x" * (MAX_BODY_CHARACTERS - 7) + "</p>"
+    assert len(just_fits) == MAX_BODY_CHARACTERS
+    save_template(school=school, user=None, key="long", title="Long", subject="S", body=just_fits)
+    with pytest.raises(LetterError):
+        compile_text("S", just_fits + "x")  # the preview and the produce page refuse it too

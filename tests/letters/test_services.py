@@ -20,7 +20,7 @@ from interventions.models import Action, Alert, CaseStep
 from interventions.services import accept_alert, load_policy_preset
 from letters import pdf
 from letters.errors import LetterError
-from letters.models import Letter, Letterhead, LetterTemplate
+from letters.models import Letter, Letterhead, LetterTemplate, LetterTemplateVersion
 from letters.rendering import anchor_for, draft_pdf, letter_pdf_bytes, preview_html, render_letter_again
 from letters.selectors import letter_data_rows, pending_letters
 from letters.services.delivery import email_letter
@@ -194,6 +194,53 @@ def test_regenerating_gives_the_same_letter_even_after_the_template_and_data_cha
     browser = render_letter_again(letter)
     assert browser.startswith("<!DOCTYPE html>") and "<style>" in browser and "Sam has missed 3 of" in browser
     assert "Mr New Head" not in browser and "Something else" not in browser
+
+
+ATTACK = (
+    "<p>Dear {{ parent.salutation }},</p>\n"
+    "{{ \"<a href='https://pay.example/'>FINAL DEMAND: pay £2000 today</a>\" }}\n"
+    "{{ \"<a rel='attachment' href='data:text/plain;base64,SGVsbG8=' download='invoice.exe'>x</a>\" }}\n"
+    '{% firstof "<style>.letterhead{display:none}</style>" %}'
+)
+
+
+def _saved_before_the_checks(school, user, pupil):
+    """A letter produced from a template whose text was saved before the text in quotes was
+    checked: the version row is written as it would have been then."""
+    t = template(school, "concern")
+    letter = produce_letter(template=t, pupil=pupil, user=user, on=ON)
+    LetterTemplateVersion.objects.filter(template=t, version=letter.template_version).update(body=ATTACK)
+    LetterTemplate.objects.filter(pk=t.pk).update(body=ATTACK)
+    letter.refresh_from_db()
+    return letter
+
+
+def test_a_template_saved_before_the_checks_cannot_produce_letters(absent_pupil, letters_school, officer):
+    letter = _saved_before_the_checks(letters_school, officer.user, absent_pupil)
+    with pytest.raises(LetterError) as caught:
+        produce_letter(template=letter.template, pupil=absent_pupil, user=officer.user, on=ON)
+    assert caught.value.line == 2 and "contains HTML" in caught.value.message
+
+
+@needs_pdftotext
+def test_a_letter_shown_again_from_such_a_template_has_no_link_attachment_or_style(
+    absent_pupil, letters_school, officer
+):
+    from pypdf import PdfReader
+
+    letter = _saved_before_the_checks(letters_school, officer.user, absent_pupil)
+    article = render_letter_again(letter, document=False)
+    assert "<a " not in article and "<style" not in article and "data:" not in article
+    assert "FINAL DEMAND: pay £2000 today" in article  # as plain text, without the link
+    content = pdf.lay_out(
+        pdf.document_html([article], title="x", font="DejaVu Sans"), [anchor_for(letter.pupil_id, letter.household)]
+    ).write()
+    reader = PdfReader(io.BytesIO(content))
+    assert not reader.attachments  # no embedded files
+    assert all("/Annots" not in page for page in reader.pages)  # no links
+    text = " ".join(pdf_text(content).split())
+    assert "Oakfield Primary School Oakfield Primary School · Headteacher" in text  # the letterhead and footer
+    assert "14 Mill Lane" in text and "FINAL DEMAND" in text
 
 
 def test_a_letter_on_record_is_never_changed_or_deleted(absent_pupil, letters_school, officer):

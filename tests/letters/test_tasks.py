@@ -136,20 +136,34 @@ def test_a_batch_another_worker_is_running_is_left_to_it(pupils, letters_school,
     assert not Letter.objects.exists()
 
 
-def test_progress_is_written_as_the_letters_are_prepared(pupils, letters_school, officer, monkeypatch):
+def test_progress_is_written_as_each_part_finishes(pupils, letters_school, officer, monkeypatch):
     seen = []
-    real = batches._progress
+    real = batches.part_finished
 
-    def spy(batch, **values):
-        real(batch, **values)
-        fresh = Batch.objects.get(pk=batch.pk)
+    def spy(*, part, queue=None):
+        real(part=part, queue=queue)
+        fresh = Batch.objects.get(pk=part.batch_id)
         seen.append((fresh.phase, fresh.done, fresh.failed, fresh.progress_percent))
 
-    monkeypatch.setattr(batches, "_progress", spy)
-    start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
-    assert ("preparing", 2, 1, 50) in seen
-    assert [s[0] for s in seen][-2:] == ["laying_out", "saving"]
-    assert [s[3] for s in seen] == sorted(s[3] for s in seen)  # never goes backwards
+    real_join = batches.join_batch
+
+    def join_spy(*, batch):
+        fresh = Batch.objects.get(pk=batch.pk)
+        seen.append((fresh.phase, fresh.done, fresh.failed, fresh.progress_percent))
+        return real_join(batch=batch)
+
+    monkeypatch.setattr(batches, "PART_SIZE", 2)
+    monkeypatch.setattr("letters.services.batches.part_finished", spy)
+    monkeypatch.setattr("letters.services.batches.join_batch", join_spy)
+    batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
+    # Amy and Ben in the first part (Ben has no address), Cal in the second; then the join
+    # (here on-commit callbacks run at once, so the join runs inside the last part's report)
+    assert seen[0] == ("preparing", 1, 1, 60) and ("saving", 2, 1, 92) in seen
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.DONE and batch.progress_percent == 100
+    assert list(batch.parts.values_list("index", "pupil_ids")) == [(0, [p.pk for p in pupils[:2]]), (1, [pupils[2].pk])]
+    # once joined, the parts' PDFs and articles (copies of the letters on record) are cleared
+    assert list(batch.parts.values_list("pdf", "letters")) == [("", []), ("", [])]
 
 
 def test_options_problems_fail_the_batch_with_a_message(pupils, letters_school, officer):
@@ -226,3 +240,21 @@ def test_batch_letters_complete_the_actions_they_answer(letters_school, officer)
     [letter] = batch.letters.all()
     assert letter.action == action
     assert Action.objects.get(pk=action.pk).done_on == ON
+
+
+def test_a_part_that_keeps_failing_fails_the_batch_with_the_reason_after_its_retries(
+    pupils, letters_school, officer, monkeypatch
+):
+    from letters.tasks import PART_RETRIES
+
+    def broken(html, anchors):
+        raise RuntimeError("WeasyPrint ran out of memory")
+
+    monkeypatch.setattr(pdf, "lay_out", broken)
+    batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.FAILED and batch.finished_at is not None and not batch.pdf
+    [part] = batch.parts.all()
+    assert (part.status, part.attempts) == ("failed", 1 + PART_RETRIES)
+    assert batch.errors[-1]["message"] == "The batch stopped: WeasyPrint ran out of memory"
+    assert not Letter.objects.filter(batch=batch).exists()

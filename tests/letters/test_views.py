@@ -275,6 +275,20 @@ def test_a_forbidden_tag_is_refused_by_name(officer_client, library):
     assert "include" in response.content.decode()
 
 
+def test_a_link_in_quoted_text_is_refused_on_the_editor_naming_the_line(officer_client, library):
+    template = library["concern"]
+    url = reverse("letters:template-edit", args=[template.pk])
+    body = "<p>Dear {{ parent.salutation }},</p>\n{{ \"<a href='https://pay.example/'>Pay now</a>\" }}"
+    response = officer_client.post(url, edit_post(template, body=body))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "The text in quotes on line 2 contains HTML" in html
+    template.refresh_from_db()
+    assert "pay.example" not in template.body
+    too_long = officer_client.post(url, edit_post(template, body="<p>" + "x" * 1_000_000 + "</p>"))
+    assert too_long.status_code == 400 and "a letter may have at most 20,000" in too_long.content.decode()
+
+
 def test_saving_makes_a_new_version_and_the_history_shows_both(officer_client, library, officer):
     template = library["concern"]
     before = template.version
@@ -636,7 +650,7 @@ def test_a_running_batch_refreshes_itself_and_lists_the_letters_that_failed(offi
         errors=[{"pupil_id": ben.pk, "pupil": "Ben Okafor", "field": "meeting.date", "message": "No meeting date"}],
     )
     html = officer_client.get(batch.get_absolute_url()).content.decode()
-    assert '<progress max="100" value="38"' in html and "Producing letters · preparing each letter" in html
+    assert '<progress max="100" value="68"' in html and "Producing letters · preparing the letters in parts" in html
     assert '<noscript><meta http-equiv="refresh" content="5"></noscript>' in html
     assert "Ben Okafor" in html and "meeting.date" in html and "No meeting date" in html
     assert "letters-batch.js" in html and "Download the PDF" in html  # hidden until there is one
