@@ -208,9 +208,13 @@ def join_batch(*, batch: Batch) -> Batch:
     per letter with its pages in the print, the actions the letters answer completed, and the
     e-mails sent. Running it again adds nothing."""
     batch = Batch.objects.select_related("template", "school", "created_by").get(pk=batch.pk)
-    if batch.finished or batch.phase != Batch.Phase.SAVING:
+    if batch.finished or batch.phase not in (Batch.Phase.SAVING, Batch.Phase.SENDING):
         return batch
     try:
+        if batch.phase == Batch.Phase.SENDING:
+            # the letters are on record: a worker killed while e-mailing them (the task given back
+            # to another) sends only the e-mails not sent yet
+            return _send_and_finish(batch, list(batch.errors))
         return _join(batch)
     except Exception as error:  # the batch says what went wrong; the task may be retried
         log.exception("letter batch %s could not be joined", batch.pk)
@@ -312,15 +316,20 @@ def _join(batch: Batch) -> Batch:
     _clear_parts(parts)
 
     if emailing:
-        errors += _send_batch(batch)
-        _progress(
-            batch,
-            status=Batch.Status.DONE,
-            finished_at=timezone.now(),
-            phase=Batch.Phase.WAITING,
-            errors=errors,
-            failed=len({(e["pupil_id"], e["field"]) for e in errors}),
-        )
+        return _send_and_finish(batch, errors)
+    return batch
+
+
+def _send_and_finish(batch: Batch, errors: list[dict]) -> Batch:
+    errors = errors + _send_batch(batch)
+    _progress(
+        batch,
+        status=Batch.Status.DONE,
+        finished_at=timezone.now(),
+        phase=Batch.Phase.WAITING,
+        errors=errors,
+        failed=len({(e["pupil_id"], e["field"]) for e in errors}),
+    )
     return batch
 
 
