@@ -44,7 +44,7 @@ def alert_detail(request, pk):
 @require_POST
 def alert_accept(request, pk):
     alert = _alert(request, pk, DECIDE)
-    chosen = [int(i) for i in request.POST.getlist("proposal") if i.isdigit()]
+    chosen = [int(i) for i in request.POST.getlist("proposal") if i.isascii() and i.isdigit() and len(i) < 6]
     try:
         case = accept_alert(
             alert=alert, user=request.user, on=timezone.localdate(), owner=staff_of(request.user), choose=chosen
