@@ -55,7 +55,7 @@ def report_new(request):
     form = ReportForm(request.POST or None, request.FILES or None, children=parent_pupils(request.user))
     if not form.is_bound:
         chosen = request.GET.get("child", "")
-        if chosen.isdigit() and int(chosen) in {c.pk for c in children}:
+        if chosen.isascii() and chosen.isdigit() and int(chosen) in {c.pk for c in children}:
             form.initial["children"] = [int(chosen)]
         today = timezone.localdate()
         form.initial.setdefault("start_date", today)
