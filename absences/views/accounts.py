@@ -16,6 +16,7 @@ from common.ratelimits import (
     PASSWORD_RESET_PER_ADDRESS,
     PASSWORD_RESET_PER_EMAIL,
     SIGN_IN,
+    address_and_username,
     limit,
     limit_view,
     posted_email,
@@ -27,7 +28,7 @@ from ..services.parent_accounts import accept_invite, find_invite, invite_contac
 from .access import office_required
 
 
-@limit_view("sign-in", SIGN_IN, key="ip")
+@limit_view("sign-in", SIGN_IN, key=address_and_username)
 class SignInView(auth_views.LoginView):
     template_name = "absences/sign_in.html"
     redirect_authenticated_user = True
