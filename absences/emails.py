@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .invite_links import body_to_send
 from .models import EmailDelivery
 from .tasks import send_email
 
@@ -22,11 +23,12 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 
 
-def queue_email(*, to: str, template: str, context: dict, subject: str) -> EmailDelivery | None:
+def queue_email(*, to: str, template: str, context: dict, subject: str, invite=None) -> EmailDelivery | None:
+    """`invite`: an invitation e-mail, whose context gives the link as `invite_links.LINK_PLACEHOLDER`."""
     if not to:
         return None
     body = render_to_string(template, context)
-    delivery = EmailDelivery.objects.create(to=to, subject=subject[:200], body=body)
+    delivery = EmailDelivery.objects.create(to=to, subject=subject[:200], body=body, invite=invite)
     send_email.delay_on_commit(delivery.pk)
     return delivery
 
@@ -43,9 +45,14 @@ def deliver(delivery_id: int) -> bool:
         delivery = EmailDelivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.status == EmailDelivery.Status.SENT:
             return False
+        body = body_to_send(delivery)
+        if body is None:  # an invitation replaced, used or expired before it went: never send a dead link
+            delivery.status = EmailDelivery.Status.CANCELLED
+            delivery.save(update_fields=["status"])
+            return False
         delivery.attempts += 1
         try:
-            send_mail(delivery.subject, delivery.body, settings.DEFAULT_FROM_EMAIL, [delivery.to])
+            send_mail(delivery.subject, body, settings.DEFAULT_FROM_EMAIL, [delivery.to])
         except Exception as exc:  # any mail-server failure: keep the record, try again later
             log.warning("e-mail %s to %s failed: %s", delivery.pk, delivery.to, exc)
             delivery.status = EmailDelivery.Status.FAILED

@@ -368,15 +368,20 @@ class ContactAttempt(models.Model):
 
 
 class ParentInvite(models.Model):
-    """A one-time link to set a password. Only the token's hash is stored."""
+    """A one-time link to set a password. The token is never stored: only its hash, and the
+    nonce it is derived from under SECRET_KEY (`absences.invite_links`). Sending a newer
+    invitation to the same account revokes the older ones."""
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="invites")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
+    nonce = models.CharField(max_length=32, blank=True, help_text="The token is HMAC(SECRET_KEY, nonce)")
+    link_base = models.CharField(max_length=200, blank=True, help_text="The site's address, before the path")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="When a newer invitation replaced it")
 
     def __str__(self):
         return f"Invitation for {self.contact}"
@@ -389,11 +394,14 @@ class EmailDelivery(models.Model):
         PENDING = "pending", "Waiting to send"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed; will retry"
+        CANCELLED = "cancelled", "Not sent: the invitation in it was replaced, used or expired"
 
     to = models.EmailField()
     subject = models.CharField(max_length=200)
     body = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # An invitation e-mail: its body holds a placeholder where the link goes (absences.invite_links).
+    invite = models.ForeignKey(ParentInvite, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

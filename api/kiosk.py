@@ -49,6 +49,9 @@ class LateSignInView(APIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         user = request.user
+        # Whoever may sign nobody in is refused before any UPN is looked up, and a pupil they may not
+        # sign in is answered as an unknown UPN: the reply never says whether a UPN exists.
+        check(request, "registers.api_sign_in_late", None, "You may not sign pupils in.")
         token = token_of(user)
         upn = data["upn"].strip().upper()
         if token is not None:
@@ -58,9 +61,8 @@ class LateSignInView(APIView):
         else:
             school_id = visible_schools(user).filter(pupils__upn=upn).values_list("pk", flat=True).first()
         pupil = Pupil.objects.select_related("group", "school").filter(school_id=school_id, upn=upn).first()
-        if pupil is None:
+        if pupil is None or not user.has_perm("registers.api_sign_in_late", pupil):
             raise ApiError("No pupil with this UPN at the school.", errors=[{"field": "upn", "reason": "unknown UPN"}])
-        check(request, "registers.api_sign_in_late", pupil, "You may not sign pupils in.")
         school = pupil.school
         now = timing.now()
         day = timezone.localtime(now).date()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -122,17 +122,27 @@ class MarkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         request=MarkAmendSerializer,
-        responses={200: MarkSerializer, 409: ErrorSerializer, 412: ErrorSerializer},
+        responses={
+            200: MarkSerializer,
+            409: ErrorSerializer,
+            412: ErrorSerializer,
+            428: OpenApiResponse(ErrorSerializer, description="Send If-Match"),
+        },
         parameters=[
             OpenApiParameter(
-                "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The mark's ETag, from a GET"
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="The mark's ETag, from a GET (required)",
             )
         ],
         summary="Amend one mark (a reason is required)",
     )
     def partial_update(self, request, *args, **kwargs):
         """Change one mark through the register service: the original entry, the new one, the reason and
-        who made the change (for a token: its integration) are kept in the mark's history."""
+        who made the change (for a token: its integration) are kept in the mark's history. Requires
+        `If-Match` (the ETag from a GET), as writing a register does."""
         mark = self.get_object()
         check(request, "registers.api_amend_mark", mark, "Only the office team may amend marks.")
         body = MarkAmendSerializer(data=request.data)
@@ -145,7 +155,13 @@ class MarkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 errors=[{"field": "reason", "reason": "This field may not be blank."}],
             )
         tags = if_match_tags(request)
-        if tags is not None and "*" not in tags and mark_etag(mark) not in tags:
+        if tags is None:
+            raise ApiError(
+                "Send If-Match (the mark's ETag from a GET), so that two clients cannot overwrite each other's "
+                "change; nothing was saved.",
+                status_code=status.HTTP_428_PRECONDITION_REQUIRED,
+            )
+        if "*" not in tags and mark_etag(mark) not in tags:
             raise ApiError(
                 "The mark has changed since you read it; nothing was saved.",
                 status_code=status.HTTP_412_PRECONDITION_FAILED,

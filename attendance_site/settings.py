@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "common",
+    "django_ratelimit",
     "registers",
     "absences",
     "interventions",
@@ -186,11 +187,21 @@ CACHES["default"].setdefault("KEY_PREFIX", env("CACHE_KEY_PREFIX", default="atte
 # (common.sessions: Django's cached_db, carrying on from the database while Redis is down)
 SESSION_ENGINE = "common.sessions" if SHARED_CACHE else "django.contrib.sessions.backends.db"
 
-# Login lockout (django-axes): five failures lock the username from that address. The
-# failures are counted in the database by default (shared by every process, kept as a record
-# in the admin); AXES_HANDLER=axes.handlers.cache.AxesCacheHandler counts them in the shared
-# cache instead, and is refused without one (a per-process count would multiply the limit).
-AXES_HANDLER = env("AXES_HANDLER", default="axes.handlers.database.AxesDatabaseHandler")
+# The client's address behind TRUSTED_PROXY_COUNT reverse proxies that each append to
+# X-Forwarded-For (1 behind one TLS proxy; 2 for deploy/docker-compose.scale.yml's load balancer
+# and nginx; 0 when nothing is in front). Lockout, rate limits and throttles count by it
+# (common/client_address.py); REMOTE_ADDR alone would be the proxy's for everyone.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login lockout (django-axes): five failures lock the username (from any address) and, separately,
+# the address (for any username), so one attacker can't guess many passwords from one address or
+# one password from many. Counted in the shared cache when there is one (CACHE_URL), else in the
+# database (shared by every process, a record in the admin); AXES_HANDLER chooses explicitly, and
+# the cache handler is refused without a shared cache (a per-process count multiplies the limit).
+AXES_HANDLER = env(
+    "AXES_HANDLER",
+    default="axes.handlers.cache.AxesCacheHandler" if SHARED_CACHE else "axes.handlers.database.AxesDatabaseHandler",
+)
 if AXES_HANDLER.endswith("AxesCacheHandler") and not SHARED_CACHE:
     from django.core.exceptions import ImproperlyConfigured
 
@@ -198,9 +209,22 @@ if AXES_HANDLER.endswith("AxesCacheHandler") and not SHARED_CACHE:
 AXES_CACHE = "default"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "common.client_address.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# Rate limits on the public forms (common/ratelimits.py): django-ratelimit in the same cache.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "common.client_address.client_ip"
+SILENCED_SYSTEM_CHECKS = [
+    # W001 lists only third-party Redis clients; Django's own RedisCache (CACHE_URL=redis://) adds and
+    # increments atomically too.
+    "django_ratelimit.W001",
+]
+if not SHARED_CACHE:
+    # `make run`, the demo and the test suite are one process: an in-process count is right there.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 # Content Security Policy: no inline script, no third-party origins.
 CONTENT_SECURITY_POLICY = {
@@ -259,6 +283,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"token": env("API_THROTTLE_RATE", default="600/minute"), "user": "1200/minute"},
 }
 SPECTACULAR_SETTINGS = {

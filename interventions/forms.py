@@ -26,9 +26,44 @@ class DashboardFilterForm(forms.Form):
         ]
 
 
+# A case's dates are plausible within these many years of today (a pupil's time at school, and
+# the retention of the records); year 1 or 9999 is a typing slip, never a fact.
+PAST_YEARS, FUTURE_YEARS = 10, 2
+
+
+class CaseDateField(forms.DateField):
+    """A date on a case (an action, a meeting, a notice, a review): within PAST_YEARS before today
+    and FUTURE_YEARS after it, or a message saying which dates make sense."""
+
+    widget = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        today = timezone.localdate()
+        earliest = today.replace(year=today.year - PAST_YEARS, day=min(today.day, 28))
+        latest = today.replace(year=today.year + FUTURE_YEARS, day=min(today.day, 28))
+        if not earliest <= value <= latest:
+            raise forms.ValidationError(
+                f"{value:%-d %B %Y} cannot be right for a case: choose a date between {earliest:%-d %B %Y} and "
+                f"{latest:%-d %B %Y}.",
+                code="implausible_date",
+            )
+
+
+def _date(label, **kwargs):
+    return CaseDateField(label=label, **kwargs)
+
+
+def _id(text: str) -> int | None:
+    """A record id from a form: ASCII digits that a database row can hold ('²' is a digit to isdigit())."""
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def _item(value: str) -> list[int] | None:
-    parts = value.split("-")
-    return [int(p) for p in parts] if value and all(p.isdigit() for p in parts) else None
+    ids = [_id(p) for p in value.split("-")]
+    return ids if value and None not in ids else None
 
 
 class WorklistForm(forms.Form):
@@ -39,9 +74,7 @@ class WorklistForm(forms.Form):
 
     do = forms.ChoiceField(choices=[(k, k) for k in ACTIONS], required=False)
     reason = forms.CharField(max_length=500, required=False, label="Reason for dismissing")
-    until = forms.DateField(
-        required=False, label="Snooze until", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-    )
+    until = CaseDateField(required=False, label="Snooze until")
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
@@ -73,14 +106,14 @@ class DismissForm(forms.Form):
 
 class ActionForm(forms.Form):
     kind = forms.ChoiceField(choices=ACTION_KINDS, label="What happened")
-    done_on = forms.DateField(label="Date", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    done_on = CaseDateField(label="Date")
     description = forms.CharField(max_length=300, required=False, label="Summary")
     outcome = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Outcome and next steps")
 
 
 class MonitoringForm(forms.Form):
     weeks = forms.TypedChoiceField(choices=[(2, "2 weeks"), (4, "4 weeks")], coerce=int, label="Length")
-    start = forms.DateField(label="Starting", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    start = CaseDateField(label="Starting")
 
 
 class StageForm(forms.Form):
@@ -100,17 +133,13 @@ class LegalStepForm(forms.Form):
         help_text="s444(1): failing to secure regular attendance (a fine of up to £1,000). "
         "s444(1A): knowing the child is failing to attend (up to £2,500 and/or 3 months' imprisonment).",
     )
-    date = forms.DateField(label="Date", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    date = CaseDateField(label="Date")
     reference = forms.CharField(max_length=60, required=False, label="Reference")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Notes")
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "legal_%s")  # shares the case page with the action form
         super().__init__(*args, **kwargs)
-
-
-def _date(label, **kwargs):
-    return forms.DateField(label=label, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}), **kwargs)
 
 
 def _text(label, rows=3, **kwargs):

@@ -42,8 +42,11 @@ is_policy_reader = _position_predicate(CASEWORKERS | POLICY_EDITORS, "is_policy_
 
 # The dashboard: the office team (they see missing registers and unexplained absences too).
 rules.add_perm("interventions.view_dashboard", is_office_team | is_superuser)
-# Alerts and cases: the attendance officer and senior staff.
+# Alerts and cases: the attendance officer and senior staff read them (the DSL too) ...
 rules.add_perm("interventions.work_cases", is_caseworker | is_superuser)
+# ... and all but the DSL, who only reads (README, "Roles"), decide them: accept, dismiss, snooze,
+# run the checks.
+rules.add_perm("interventions.decide_alerts", is_case_manager | is_superuser)
 rules.add_perm("interventions.edit_policy", is_policy_editor | is_superuser)
 # Reading the policy: everyone who works cases (DSL, heads of year) and the policy editors.
 rules.add_perm("interventions.view_policy", is_policy_reader | is_superuser)

@@ -17,7 +17,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -60,6 +60,10 @@ FONT_CHOICES = [
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as # and six hexadecimal digits, e.g. #1d4f91.")
 
 
+# The plausible length of a school day in minutes, for "hours of learning lost" in letters.
+SCHOOL_DAY_MINUTES = (180, 600)
+
+
 class Letterhead(models.Model):
     school = models.OneToOneField(School, on_delete=models.CASCADE, related_name="letterhead")
     logo = models.FileField(storage=private_storage, upload_to=logo_path, max_length=300, blank=True)
@@ -77,6 +81,16 @@ class Letterhead(models.Model):
         default=390,
         help_text="Length of the school day used to show learning lost in hours (390 = 6 h 30 min, "
         "the 32.5-hour week the DfE expects)",
+        validators=[
+            MinValueValidator(
+                SCHOOL_DAY_MINUTES[0],
+                f"A school day is at least {SCHOOL_DAY_MINUTES[0]} minutes (3 hours); 390 is 6½ hours.",
+            ),
+            MaxValueValidator(
+                SCHOOL_DAY_MINUTES[1],
+                f"A school day is at most {SCHOOL_DAY_MINUTES[1]} minutes (10 hours); 390 is 6½ hours.",
+            ),
+        ],
     )
     history = HistoricalRecords()
 

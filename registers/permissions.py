@@ -46,7 +46,10 @@ def school_for(request) -> School | None:
     if request.user.is_superuser:
         schools = School.objects.order_by("name")
         chosen = request.GET.get("school", "")
-        return (schools.filter(pk=chosen).first() if chosen.isdigit() else None) or schools.first()
+        picked = (
+            schools.filter(pk=chosen).first() if chosen.isascii() and chosen.isdigit() and len(chosen) < 19 else None
+        )
+        return picked or schools.first()
     return None
 
 

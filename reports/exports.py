@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from common.numbers import whole_number
 from registers.ctf import CTFRejected, parse_xml
 from registers.models import Enrolment, Mark, Pupil, School, SchoolDay
 from registers.selectors import AttendanceFigures, pupil_figures, pupils_on_roll
@@ -407,11 +408,22 @@ class CTFImportError(ValidationError):
     pass
 
 
+# Plausible values: a school year has about 380 sessions; YearData/Year is the calendar year it began.
+CTF_MAXIMUM = {"Year": 2100}
+CTF_MINIMUM = {"Year": 1990}
+MAX_SESSIONS_IN_A_YEAR = 500
+
+
 def _int(node, tag, where):
-    text = (node.findtext(tag) or "").strip()
-    if not text.isdigit():
-        raise CTFImportError(f"{where}: {tag} must be a whole number (got {text or 'nothing'!r}).")
-    return int(text)
+    try:
+        return whole_number(
+            node.findtext(tag),
+            what=f"{where}: {tag}",
+            minimum=CTF_MINIMUM.get(tag, 0),
+            maximum=CTF_MAXIMUM.get(tag, MAX_SESSIONS_IN_A_YEAR),
+        )
+    except ValueError as exc:
+        raise CTFImportError(f"{exc}.") from None
 
 
 @transaction.atomic

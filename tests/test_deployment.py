@@ -171,6 +171,12 @@ def test_with_redis_and_pgbouncer_state_is_shared_and_cursors_client_side():
     assert shown["cursors"] is True
 
 
+def test_with_a_shared_cache_the_lockout_counts_there_by_default():
+    out = settings_with(CACHE_URL="redis://127.0.0.1:6379/1")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1])["axes"].endswith("AxesCacheHandler")
+
+
 def test_a_per_process_lockout_count_is_refused():
     out = settings_with(AXES_HANDLER="axes.handlers.cache.AxesCacheHandler")
     assert out.returncode != 0

@@ -1,46 +1,16 @@
-"""Who gets in, and how often: the guards for parents, the office team and leave deciders, the
-404 for another family's record, and a limit on how often anyone may send a form."""
+"""Who gets in: the guards for parents, the office team and leave deciders, and the 404 for
+another family's record. How often anyone may send a form: `common.ratelimits`."""
 
 from __future__ import annotations
 
 import functools
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 
 from ..permissions import leave_school, office_school, parent_pupils
-
-RATE_LIMIT = 10  # POSTs per user per scope
-RATE_WINDOW = 600  # seconds
-
-
-def rate_limited(scope: str, limit: int = RATE_LIMIT, window: int = RATE_WINDOW):
-    """A simple cache-based limit on POSTs per user (or per address when signed out)."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.method == "POST":
-                who = request.user.pk if request.user.is_authenticated else request.META.get("REMOTE_ADDR", "?")
-                key = f"absences:rate:{scope}:{who}"
-                cache.add(key, 0, window)
-                try:
-                    count = cache.incr(key)
-                except ValueError:
-                    cache.set(key, 1, window)
-                    count = 1
-                if count > limit:
-                    response = render(request, "absences/rate_limited.html", {"minutes": window // 60}, status=429)
-                    response["Retry-After"] = str(window)
-                    return response
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def parent_required(view):

@@ -11,13 +11,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 
+from common.ratelimits import (
+    INVITE,
+    PASSWORD_RESET_PER_ADDRESS,
+    PASSWORD_RESET_PER_EMAIL,
+    SIGN_IN,
+    address_and_username,
+    limit,
+    limit_view,
+    posted_email,
+)
 from registers.models import Contact
 
 from ..services.errors import AbsenceError
 from ..services.parent_accounts import accept_invite, find_invite, invite_contact
-from .access import office_required, rate_limited
+from .access import office_required
 
 
+@limit_view("sign-in", SIGN_IN, key=address_and_username)
 class SignInView(auth_views.LoginView):
     template_name = "absences/sign_in.html"
     redirect_authenticated_user = True
@@ -26,6 +37,8 @@ class SignInView(auth_views.LoginView):
         return reverse("absences:home")
 
 
+@limit_view("password-reset", PASSWORD_RESET_PER_ADDRESS, key="ip")
+@limit_view("password-reset-email", PASSWORD_RESET_PER_EMAIL, key=posted_email)
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "absences/password_reset.html"
     email_template_name = "absences/email/password_reset.txt"
@@ -33,12 +46,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("absences:password_reset_done")
 
 
+@limit_view("password-reset-confirm", INVITE, key="ip")
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "absences/password_reset_confirm.html"
     success_url = reverse_lazy("absences:password_reset_complete")
 
 
-@rate_limited("invite", limit=20)
+@limit("invite", INVITE, key="ip", method=["GET", "POST"])
 def invite(request, token):
     found = find_invite(token)
     if found is None:

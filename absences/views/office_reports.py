@@ -37,7 +37,10 @@ def office_report(request, pk):
     try:
         if action == "accept":
             form = AcceptForm(request.POST, prefix=f"r{report.pk}")
-            form.is_valid()
+            if not form.is_valid():  # never fall back to the default code: nothing is recorded
+                problems = " ".join(e for errors in form.errors.values() for e in errors)
+                messages.error(request, f"{report.pupil.name}: nothing was recorded. {problems}")
+                return redirect("absences:office_inbox")
             marks = accept_report(
                 report=report,
                 user=request.user,

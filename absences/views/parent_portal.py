@@ -11,6 +11,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from common.ratelimits import PARENT_FORM, limit
+
 from ..follow_up_presets import policy_for
 from ..forms import LeaveForm, ReportEditForm, ReportForm, add_refusal
 from ..models import AbsenceReport, EvidenceFile, LeaveRequest
@@ -19,7 +21,7 @@ from ..selectors.parent_portal import child_summary, family_leave_requests, fami
 from ..services.errors import AbsenceError
 from ..services.leave import submit_leave_request
 from ..services.reports import edit_absence_report, submit_absence_report
-from .access import own, parent_required, rate_limited
+from .access import own, parent_required
 
 
 @parent_required
@@ -47,13 +49,13 @@ def child(request, pk):
 
 
 @parent_required
-@rate_limited("report")
+@limit("parents:report", PARENT_FORM)
 def report_new(request):
     children = request.children
     form = ReportForm(request.POST or None, request.FILES or None, children=parent_pupils(request.user))
     if not form.is_bound:
         chosen = request.GET.get("child", "")
-        if chosen.isdigit() and int(chosen) in {c.pk for c in children}:
+        if chosen.isascii() and chosen.isdigit() and int(chosen) in {c.pk for c in children}:
             form.initial["children"] = [int(chosen)]
         today = timezone.localdate()
         form.initial.setdefault("start_date", today)
@@ -91,7 +93,7 @@ def report_detail(request, pk):
 
 
 @parent_required
-@rate_limited("report")
+@limit("parents:report", PARENT_FORM)
 def report_edit(request, pk):
     report = own(request, AbsenceReport.objects.select_related("pupil", "school"), pk)
     if not report.is_open:
@@ -114,7 +116,7 @@ def report_edit(request, pk):
 
 
 @parent_required
-@rate_limited("leave")
+@limit("parents:leave", PARENT_FORM)
 def leave_new(request):
     school = request.children[0].school
     form = LeaveForm(request.POST or None, request.FILES or None, children=parent_pupils(request.user))

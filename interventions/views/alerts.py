@@ -17,9 +17,11 @@ from ..models import Alert
 from ..services.alerts import accept_alert, dismiss_alert
 from .shared import officer_school
 
+DECIDE = "interventions.decide_alerts"
 
-def _alert(request, pk) -> Alert:
-    school = officer_school(request, "interventions.work_cases")
+
+def _alert(request, pk, perm="interventions.work_cases") -> Alert:
+    school = officer_school(request, perm)
     return get_object_or_404(Alert.objects.select_related("pupil__group", "rule", "case"), pk=pk, school=school)
 
 
@@ -29,15 +31,20 @@ def alert_detail(request, pk):
     return render(
         request,
         "interventions/alert.html",
-        {"alert": alert, "dismiss_form": DismissForm(), "school": alert.school},
+        {
+            "alert": alert,
+            "dismiss_form": DismissForm(),
+            "school": alert.school,
+            "can_decide": request.user.has_perm("interventions.decide_alerts"),
+        },
     )
 
 
 @login_required
 @require_POST
 def alert_accept(request, pk):
-    alert = _alert(request, pk)
-    chosen = [int(i) for i in request.POST.getlist("proposal") if i.isdigit()]
+    alert = _alert(request, pk, DECIDE)
+    chosen = [int(i) for i in request.POST.getlist("proposal") if i.isascii() and i.isdigit() and len(i) < 6]
     try:
         case = accept_alert(
             alert=alert, user=request.user, on=timezone.localdate(), owner=staff_of(request.user), choose=chosen
@@ -52,10 +59,11 @@ def alert_accept(request, pk):
 @login_required
 @require_POST
 def alert_dismiss(request, pk):
-    alert = _alert(request, pk)
+    alert = _alert(request, pk, DECIDE)
     form = DismissForm(request.POST)
     if not form.is_valid():
-        return render(request, "interventions/alert.html", {"alert": alert, "dismiss_form": form}, status=400)
+        context = {"alert": alert, "dismiss_form": form, "can_decide": True}
+        return render(request, "interventions/alert.html", context, status=400)
     try:
         dismiss_alert(alert=alert, reason=form.cleaned_data["reason"], user=request.user)
     except ValidationError as exc:

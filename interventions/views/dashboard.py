@@ -43,7 +43,7 @@ def dashboard(request):
             "form": form,
             "filters": filters,
             "all_rows": all_rows,
-            "can_work": request.user.has_perm("interventions.work_cases"),
+            "can_work": request.user.has_perm("interventions.decide_alerts"),
             "has_policy": active_policy(school) is not None,
         },
     )
@@ -73,7 +73,7 @@ def _accepted_message(done):
 @require_POST
 def worklist_decide(request):
     """Accept, dismiss or snooze the proposals ticked (or one proposal's own Accept)."""
-    school = officer_school(request, "interventions.work_cases")
+    school = officer_school(request, "interventions.decide_alerts")
     form = WorklistForm(request.POST)
     back = reverse("interventions:dashboard") + "#worklist"
     if not form.is_valid():
@@ -104,7 +104,7 @@ def worklist_decide(request):
 @login_required
 @require_POST
 def run_checks_now(request):
-    school = officer_school(request, "interventions.work_cases")
+    school = officer_school(request, "interventions.decide_alerts")
     run_checks_for_school.delay_on_commit(school.pk, timezone.localdate().isoformat())
     messages.success(request, "The checks are running for today. New proposals appear below when they finish.")
     return redirect("interventions:dashboard")

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from common.numbers import whole_number
+
 from ..upn import upn_problem
 from ..years import parse_year
 from .parsing import MAX_CTF_BYTES, parse_xml
@@ -33,6 +35,8 @@ from .records import (
     SENPeriod,
     Telephone,
 )
+
+MAX_CONTACT_ORDER = 99  # a contact's priority; no family has more
 
 
 def read_ctf(data, *, on: dt.date | None = None, max_bytes: int = MAX_CTF_BYTES) -> CTFile:
@@ -358,8 +362,12 @@ class _PupilReader:
             if not surname:
                 self.problem(f"{path}/Surname", f"contact {i} has no surname")
             order_text = self.text("Order", within=node)
-            if order_text and not order_text.isdigit():
-                self.problem(f"{path}/Order", f"the contact order '{order_text}' should be a whole number")
+            order = i
+            if order_text:
+                try:
+                    order = whole_number(order_text, what="the contact order", minimum=1, maximum=MAX_CONTACT_ORDER)
+                except ValueError as exc:
+                    self.problem(f"{path}/Order", str(exc))
             code = self.text("Relationship", within=node)
             address_node = node.find("Address")
             as_pupil = address_node is not None and self.boolean(
@@ -370,7 +378,7 @@ class _PupilReader:
             responsible = self.boolean(self.text("Responsibility", within=node), f"{path}/Responsibility")
             out.append(
                 CTFContact(
-                    order=int(order_text) if order_text.isdigit() else i,
+                    order=order,
                     title=self.text("Title", within=node),
                     forename=self.text("Forename", within=node),
                     surname=surname,

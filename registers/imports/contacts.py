@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from common.numbers import whole_number
+
 from ..ctf.records import RELATIONSHIPS
 from ..models import Contact, Pupil, School
 from ..upn import upn_problem
@@ -296,8 +298,8 @@ def _record(csv_file: CSVFile, line: int, row: dict, position: int) -> ContactRe
         if not row[key]:
             raise ValueError(f"{heading(key)} is empty")
     priority = row.get("priority", "")
-    if priority and not priority.isdigit():
-        raise ValueError(f"{heading('priority')} '{priority}' should be a whole number (1 is rung first)")
+    if priority:
+        priority = whole_number(priority, what=heading("priority"), minimum=1, maximum=99)
     code = row["relationship"]
     values = {
         "forename": row["forename"],
@@ -307,7 +309,7 @@ def _record(csv_file: CSVFile, line: int, row: dict, position: int) -> ContactRe
     }
     # Only the columns the file has change a contact the school holds.
     if priority:
-        values["priority"] = int(priority)
+        values["priority"] = priority
     for key in ("title", "email"):
         if csv_file.has(key):
             values[key] = row[key]

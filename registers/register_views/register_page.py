@@ -253,7 +253,8 @@ def _refuse(request, register, times, now, teacher, refusals, *, submitted=None,
     """The page again, saying what was refused and where (nothing was saved)."""
     if any(r.kind == Why.NOT_ON_ROLL for r in refusals):
         # The page is out of date: a pupil has left the group's roll (or joined another's).
-        ids = [r.pupil_id for r in refusals if r.kind == Why.NOT_ON_ROLL]
+        # (an id no row can hold is looked up by nobody: SQLite would overflow on it)
+        ids = [r.pupil_id for r in refusals if r.kind == Why.NOT_ON_ROLL and 0 < r.pupil_id < 2**63]
         names = ", ".join(p.name for p in Pupil.objects.filter(pk__in=ids, school_id=register.school_id)) or "a pupil"
         message = (
             f"Nothing was saved: {names} is not on the {register.group.name} roll on {register.date:%A %d %B}. "

@@ -255,6 +255,12 @@ def test_parent_forms_are_rate_limited(family):
     assert c.get(reverse("absences:report_new")).status_code == 200  # reading is never limited
 
 
+@pytest.mark.parametrize("child", ["\u00b2", "1" + "0" * 30, "abc"])
+def test_a_child_query_that_is_not_an_id_is_ignored_not_a_server_error(family, child):
+    response = client_for(family["parent"]).get(reverse("absences:report_new"), {"child": child})
+    assert response.status_code == 200
+
+
 def test_contact_without_parental_responsibility_sees_nothing(school):
     child = PupilFactory(school=school)
     neighbour = make_parent(school, "neighbour", [child], responsibility=False)

@@ -161,6 +161,19 @@ def test_office_inbox_accept_query_decline(client, family, office):
     assert "Please give the reason" in client.get(response["Location"]).content.decode()
 
 
+@pytest.mark.parametrize("code", ["ZZ", "/", ""])
+def test_office_accepting_with_a_code_that_is_not_offered_records_nothing(client, family, office, code):
+    [ada] = submitted(family, ("ada",))
+    client.force_login(office.user)
+    response = client.post(
+        reverse("absences:office_report", args=[ada.pk]), {"action": "accept", f"r{ada.pk}-code": code}
+    )
+    ada.refresh_from_db()
+    assert ada.status == AbsenceReport.Status.SUBMITTED and not Mark.objects.filter(pupil=family["ada"]).exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "Ada Jones: nothing was recorded." in page
+
+
 def test_head_sees_facts_and_grants_leave(client, family, head):
     [leave], _ = submit_leave_request(
         user=family["parent"],

@@ -39,3 +39,21 @@ def test_unknown_upn_and_read_token(writer, reader, pupils):
         assert reader.post(URL, {"upn": pupils[0].upn}, format="json").status_code == 403
     assert unknown.status_code == 400
     assert unknown.json()["errors"] == [{"field": "upn", "reason": "unknown UPN"}]
+
+
+def test_the_answer_never_says_whether_a_upn_exists(school, other_school, teacher, parent_of, pupils):
+    """Everyone who may not sign a pupil in gets one answer, for a real UPN and an unknown one alike."""
+    from tests.api.conftest import session_client, token_client
+
+    callers = {
+        "teacher": session_client(teacher.user),
+        "parent of another pupil": session_client(parent_of(pupils[1])),
+        "another school's write token": token_client(other_school, "Their kiosk", "write"),
+        "a read token": token_client(school, "MIS sync", "read"),
+    }
+    with clock(9, 10):
+        for who, client in callers.items():
+            real = client.post(URL, {"upn": pupils[0].upn}, format="json")
+            unknown = client.post(URL, {"upn": "A999999999999"}, format="json")
+            assert (real.status_code, real.json()) == (unknown.status_code, unknown.json()), who
+    assert not Mark.objects.filter(pupil=pupils[0]).exists()

@@ -74,10 +74,22 @@ def test_amend_through_the_service_keeps_history(writer, marked):
     assert history[1]["recorded_by_position"] == "Integration: Reception kiosk"
 
 
+def test_amend_without_if_match_is_refused_and_changes_nothing(writer, marked):
+    """Like writing a register: no precondition, no write (two clients cannot overwrite each other)."""
+    mark = Mark.objects.get(pupil=marked[0], date=MONDAY, session="PM")
+    response = writer.patch(f"/api/v1/marks/{mark.pk}/", {"code": "I", "reason": "blind write"}, format="json")
+    assert response.status_code == 428 and "If-Match" in response.json()["message"]
+    mark.refresh_from_db()
+    assert (mark.code.code, mark.version) == ("N", 1)
+
+
 def test_office_session_amends_with_its_position(office, marked):
     mark = Mark.objects.get(pupil=marked[1], date=TUESDAY, session="AM")
     client = session_client(office.user)
-    response = client.patch(f"/api/v1/marks/{mark.pk}/", {"code": "M", "reason": "dentist"}, format="json")
+    etag = client.get(f"/api/v1/marks/{mark.pk}/")["ETag"]
+    response = client.patch(
+        f"/api/v1/marks/{mark.pk}/", {"code": "M", "reason": "dentist"}, format="json", HTTP_IF_MATCH=etag
+    )
     assert response.status_code == 200
     mark.refresh_from_db()
     assert (mark.recorded_by_position, mark.source, mark.recorded_by) == ("Office", "office", office.user)
@@ -85,7 +97,9 @@ def test_office_session_amends_with_its_position(office, marked):
 
 def test_amend_refused_by_the_service_lists_the_reason(writer, marked):
     mark = Mark.objects.get(pupil=marked[0], date=MONDAY, session="AM")
-    response = writer.patch(f"/api/v1/marks/{mark.pk}/", {"code": "Y", "reason": "old code"}, format="json")
+    response = writer.patch(
+        f"/api/v1/marks/{mark.pk}/", {"code": "Y", "reason": "old code"}, format="json", HTTP_IF_MATCH="*"
+    )
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert error["field"] == "code" and "withdrawn" in error["reason"]

@@ -165,3 +165,64 @@ def test_case_page_shows_the_penalty_position_and_the_head_records_legal_steps(c
     assert "Record a legal intervention" in client.get(url).content.decode()
     assert client.post(reverse("interventions:case-legal-step", kwargs={"pk": case.pk}), post).status_code == 302
     assert LegalStep.objects.get(case=case).kind == "attendance_contract"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_dsl_reads_alerts_but_cannot_decide_them(client, school):
+    """README, "Roles": the designated safeguarding lead reads cases and the policy; deciding is the officer's."""
+    services.load_policy_preset(school=school, preset="A")
+    pupil = populate(school, 4)[3]
+    run_checks(school=school, on=D(2026, 3, 20))
+    alert, other = Alert.objects.filter(status="new")[:2]
+    dsl = StaffFactory(school=school, position="dsl")
+    client.force_login(dsl.user)
+    page = client.get(reverse("interventions:alert", kwargs={"pk": alert.pk}))
+    assert page.status_code == 200 and "Accept and add to the case" not in page.content.decode()
+    assert "Run the checks now" not in client.get(reverse("interventions:dashboard")).content.decode()
+    attempts = [
+        client.post(reverse("interventions:alert-accept", kwargs={"pk": alert.pk}), {"proposal": ["0"]}),
+        client.post(reverse("interventions:alert-dismiss", kwargs={"pk": other.pk}), {"reason": "Not needed"}),
+        client.post(
+            reverse("interventions:worklist-decide"), {"do": "dismiss", "item": [f"a{alert.pk}"], "reason": "x"}
+        ),
+        client.post(reverse("interventions:run-checks")),
+    ]
+    assert [r.status_code for r in attempts] == [403] * 4
+    assert set(Alert.objects.filter(pk__in=[alert.pk, other.pk]).values_list("status", flat=True)) == {"new"}
+    assert not Case.objects.filter(pupil=pupil).exists()
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("day", ["0001-01-01", "1900-03-20", "9999-12-31", "2036-03-20"])
+def test_a_case_action_on_an_implausible_date_is_refused_with_a_message(officer_client, school, day):
+    services.load_policy_preset(school=school, preset="A")
+    pupil = populate(school, 4)[3]
+    run_checks(school=school, on=D(2026, 3, 20))
+    alert = Alert.objects.get(pupil=pupil, rule__trigger="penalty_threshold")
+    officer_client.post(reverse("interventions:alert-accept", kwargs={"pk": alert.pk}), {"proposal": ["0"]})
+    case = Case.objects.get(pupil=pupil)
+    before = Action.objects.filter(case=case).count()
+    response = officer_client.post(
+        reverse("interventions:case-action", kwargs={"pk": case.pk}),
+        {"kind": "meeting", "done_on": day, "description": "Meeting with mum", "outcome": ""},
+    )
+    assert response.status_code == 400
+    assert "cannot be right for a case: choose a date between 20 March 2016 and 20 March 2028" in (
+        response.content.decode()
+    )
+    assert Action.objects.filter(case=case).count() == before
+
+
+@time_machine.travel(NOW, tick=False)
+def test_ids_that_are_not_ascii_digits_are_ignored_not_a_server_error(officer_client, school):
+    services.load_policy_preset(school=school, preset="A")
+    pupil = populate(school, 4)[3]
+    run_checks(school=school, on=D(2026, 3, 20))
+    alert = Alert.objects.get(pupil=pupil, rule__trigger="penalty_threshold")
+    accept = officer_client.post(
+        reverse("interventions:alert-accept", kwargs={"pk": alert.pk}), {"proposal": ["\u00b2"]}
+    )
+    assert accept.status_code == 302
+    for item in ["\u00b2", "1" + "0" * 30]:
+        decided = officer_client.post(reverse("interventions:worklist-decide"), {"do": "dismiss", "item": [item]})
+        assert decided.status_code == 302

@@ -188,3 +188,34 @@ def test_a_ctf_without_a_year_for_a_new_pupil_is_refused(school):
         import_ctf(school=school, data=data, admission_date=D(2026, 1, 5))
     [problem] = problems_of(exc)
     assert problem.startswith("pupil 1 (Patel, Aanya — E919205021008): the file gives no national curriculum year")
+
+
+# --- numbers no column can hold: a message, not a server error ---------------------------------
+
+NOT_NUMBERS = ["\u00b2", "1" + "0" * 30, "-1", "1e3"]
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+def test_a_contact_order_that_is_not_a_plausible_number_is_named_and_nothing_is_written(hillside, value):
+    data = SECONDARY.replace(b"<Order>2</Order>", f"<Order>{value}</Order>".encode(), 1)
+    with pytest.raises(ImportRejected) as exc:
+        import_ctf(school=hillside, data=data, admission_date=D(2026, 1, 5))
+    [problem] = problems_of(exc)
+    assert "Contacts/Contact[2]/Order" in problem and f"the contact order '{value[:12]}" in problem
+    assert "should be a whole number" in problem or "should be between 1 and 99" in problem
+    assert not Pupil.objects.exists() and not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+@pytest.mark.parametrize("tag", ["SessionsPossible", "SessionsAttended", "Year"])
+def test_previous_school_figures_that_are_not_plausible_numbers_are_refused(hillside, tag, value):
+    import_ctf(school=hillside, data=SECONDARY, admission_date=D(2026, 1, 5))
+    PreviousSchoolAttendance.objects.all().delete()
+    first = SECONDARY.index(f"<{tag}>".encode())
+    end = SECONDARY.index(f"</{tag}>".encode(), first)
+    data = SECONDARY[:first] + f"<{tag}>{value}".encode() + SECONDARY[end:]
+    with pytest.raises(CTFImportError) as exc:
+        import_ctf_attendance(school=hillside, data=data)
+    message = " ".join(exc.value.messages)
+    assert f"{tag} '{value[:12]}" in message and "should be" in message
+    assert not PreviousSchoolAttendance.objects.exists()

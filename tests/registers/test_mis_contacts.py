@@ -99,6 +99,8 @@ def test_columns_the_file_leaves_out_are_left_alone(school, roll):
         ("C330215022002,x,x,1,Mrs,Nadia,Hussain,Mother,Yes,Yes,,,,,,,,", "wrong check letter"),
         ("N330215015011,x,x,1,Mrs,Ruby,Evans,Mother,Yes,Yes,,,,,,,,", "no pupil with UPN N330215015011 at Oakfield"),
         ("C330215022001,x,x,first,Mrs,Ruby,Evans,Mother,Yes,Yes,,,,,,,,", "Contact Priority 'first' should be a whole"),
+        ("C330215022001,x,x,\u00b2,Mrs,Ruby,Evans,Mother,Yes,Yes,,,,,,,,", "Priority '\u00b2' should be a whole"),
+        ("C330215022001,x,x,1" + "0" * 30 + ",Mrs,Ruby,Evans,Mother,Yes,Yes,,,,,,,,", "should be between 1 and 99"),
         ("C330215022001,x,x,3,Mrs,,Evans,Mother,Yes,Yes,,,,,,,,", "Contact Forename is empty"),
         ("C330215022001,x,x,3,Mrs,Ruby,Evans,,Yes,Yes,,,,,,,,", "Relationship is empty"),
         ("C330215022001,x,x,3,Mrs,Ruby,Evans,Aunt,perhaps,Yes,,,,,,,,", "Parental Responsibility 'perhaps' should be"),

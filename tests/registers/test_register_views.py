@@ -255,6 +255,29 @@ def test_pupil_not_on_roll_that_day_refused(school, tclient):
     assert not Mark.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("mark-{big}", "/"),  # a pupil id no database row can have (SQLite overflowed on it: a 500)
+        ("other-{big}", "C"),
+        ("version-{pk}", str(2**70)),
+        ("minutes-{pk}", str(2**70)),
+        ("minutes-{pk}", "\u00b2"),  # a digit to str.isdigit(), not to int()
+    ],
+)
+def test_numbers_no_database_can_hold_are_refused_with_a_message(school, tclient, field, value):
+    pupils = make_pupils(school, 2)
+    register = register_for(school, year3(school))
+    data = full_post(register, pupils, {pupils[0].pk: "L"})
+    data[field.format(big=2**70, pk=pupils[0].pk)] = value
+    with clock(8, 55):
+        response = tclient.post(url(register), data)
+    assert response.status_code in (400, 409)
+    page = response.content.decode()
+    assert "Nothing was saved" in page or "minutes late must be" in page
+    assert not Mark.objects.exists()
+
+
 def test_non_school_day_refused(school, tclient):
     make_pupils(school, 1)
     group = year3(school)

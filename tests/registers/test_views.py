@@ -466,3 +466,9 @@ def test_attendance_officer_lands_on_the_dashboard(client, school):
     officer = member(school, P.ATTENDANCE_OFFICER)
     response = signed_in(client, officer.user).get(reverse("home"))
     assert response.status_code == 302 and response.url == reverse("interventions:dashboard")
+
+
+@pytest.mark.parametrize("chosen", ["\u00b2", "1" + "0" * 30])
+def test_an_administrators_school_choice_that_is_not_an_id_falls_back_not_a_server_error(admin_client, school, chosen):
+    response = admin_client.get(reverse("pupil-list"), {"school": chosen})
+    assert response.status_code == 200
