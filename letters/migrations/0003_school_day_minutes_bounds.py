@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('letters', '0001_initial'),
+        ('letters', '0002_batch_parts'),
     ]
 
     operations = [
