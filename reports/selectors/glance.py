@@ -3,40 +3,31 @@ figures for this academic year to date, no names, a school with too few pupils s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from registers.models import School
-from registers.selectors import AttendanceFigures, YearToDate, pupil_figures, total_figures, year_to_date
+from registers.selectors import YearToDate, year_to_date
 
-from ..suppression import THRESHOLD
+from .cohorts import Group, headline_group
 
 
 @dataclass
 class SchoolSummary:
     school: School
     period: YearToDate
-    pupils: int
-    figures: AttendanceFigures
-    persistent: int
-    severe: int
-    suppressed: bool = field(default=False)
+    headline: Group
+
+    @property
+    def suppressed(self) -> bool:
+        return self.headline.hidden
 
 
 def school_summary(school: School) -> SchoolSummary:
-    """Aggregate figures for this academic year to date: no names, small cohorts suppressed."""
+    """This academic year to date: the whole school's cells as the report's headline shows
+    them (the same `headline_group`), so a count of 1 to 4 pupils is a dash here too."""
     period = year_to_date(school)
-    per_pupil = pupil_figures(school=school, date_from=period.date_from, date_to=period.date_to)
-    pupils = sum(1 for f in per_pupil.values() if f.possible)
-    figures = total_figures(school=school, date_from=period.date_from, date_to=period.date_to)
-    return SchoolSummary(
-        school=school,
-        period=period,
-        pupils=pupils,
-        figures=figures,
-        persistent=sum(1 for f in per_pupil.values() if f.persistent),
-        severe=sum(1 for f in per_pupil.values() if f.severe),
-        suppressed=pupils < THRESHOLD,
-    )
+    headline, _ = headline_group(school, period.date_from, period.date_to)
+    return SchoolSummary(school=school, period=period, headline=headline)
 
 
 def school_summaries(staff) -> list[SchoolSummary]:
