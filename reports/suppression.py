@@ -7,12 +7,12 @@ The rule (DESIGN.md principle 7): no figure about 1 to 4 pupils may be read, nor
   and is shown).
 - **Sums** (`Publication.relate`): a reader knows which cells add up to which total (the year
   groups of the school, the attendance bands, the two PA bands, the schools of a trust). Within
-  each such set, the hidden cells a reader cannot otherwise pin down must together be about at
-  least 5 pupils, and none of them may be pinned down by what a reader knows of it: its total,
-  the other cells, and what the dash's note says (`fewer than 5` means 1 to 4; a partner
-  hidden by this rule is a cell that was shown, so 5 or more). Until that holds, the visible
-  non-empty cell with the fewest pupils is hidden too ("secondary"); if there is none, the
-  total is.
+  each such set, the hidden cells must together be about at least 5 pupils, and no hidden
+  figure (nor the hidden part of a set) may follow from the shown ones by sums and differences
+  across all the sets at once (`solvable`) or by narrowing (`bounds`). Until that holds, the
+  visible non-empty cell with the fewest pupils is hidden too ("secondary"); if there is none,
+  the total is, or a cell of the nearest set that still shows one. Every dash carries the same
+  note (`NOTE`), so a dash does not say whether it is small or a partner.
 - **Zeros beside a small total**: when a total is about 1 to 4 pupils (so hidden), every cell
   of its breakdown is hidden too, zeros included. Otherwise the zeros would say where those
   few pupils are: a Year 3 "0", a Girls "0" and an FSM "0" beside dashes narrow a hidden
@@ -30,12 +30,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 THRESHOLD = 5
 PRIMARY = f"fewer than {THRESHOLD} pupils"
 SECONDARY = "hidden so that a smaller figure cannot be worked out by subtraction"
 WITH_TOTAL = f"hidden because the figure it is part of is about fewer than {THRESHOLD} pupils"
 ROW_HIDDEN = "hidden with the number of pupils in the group"
 UNPUBLISHED = "not published"
+# What every dash says. One note for every hidden figure: a note that told "fewer than 5" (1 to
+# 4) from "hidden as a partner" (so 5 or more) would pin figures down on its own: a hidden 6
+# beside a partner known to be 5 or more leaves exactly 1.
+NOTE = f"fewer than {THRESHOLD} pupils, or hidden so that such a figure cannot be worked out"
 INFINITY = float("inf")
 
 
@@ -58,14 +64,16 @@ class Cell:
     def shown(self):
         return None if self.suppressed else self.value
 
+    @property
+    def note(self) -> str:
+        """What the reader is told of a hidden figure (the same for every one: see NOTE)."""
+        return NOTE if self.suppressed else ""
+
     def bounds(self) -> tuple[float, float]:
-        """What a reader knows of this cell from the page alone."""
+        """What a reader knows of this cell from the page alone: its value, or (a dash) that it
+        is 0 or more."""
         if not self.suppressed:
             return self.pupils, self.pupils
-        if self.reason == PRIMARY:
-            return 1, THRESHOLD - 1
-        if self.reason == SECONDARY:
-            return THRESHOLD, INFINITY
         return 0, INFINITY
 
 
@@ -140,21 +148,60 @@ class Publication:
                 break
         return b
 
-    def exposed(self) -> list[tuple[Cell, list[Cell]]]:
-        """Sets that give a small figure away: (total, parts) where a hidden part is pinned to
-        a value under the threshold, or the hidden parts a reader cannot pin down add up to a
-        known 1 to 4 pupils. A set that is all zeros gives nothing away."""
-        b = self.bounds()
-        out = []
+    def solvable(self) -> tuple[set[int], list[int]]:
+        """What sums and differences pin down: the hidden cells whose value follows from the
+        shown ones (ids), and the sets (by index) whose hidden parts add up to a known figure.
+
+        The sums, on the hidden cells only, are a linear system; a combination of hidden cells
+        is known exactly when it does not move along the system's null space (numpy's SVD)."""
+        hidden = [c for c in self.cells.values() if c.suppressed]
+        if not hidden or not self.relations:
+            return set(), []
+        column = {id(c): i for i, c in enumerate(hidden)}
+        rows = []
         for total, parts in self.relations:
+            row = np.zeros(len(hidden))
+            for cell, sign in [(total, -1.0), *[(p, 1.0) for p in parts]]:
+                if id(cell) in column:
+                    row[column[id(cell)]] += sign
+            rows.append(row)
+        matrix = np.array(rows)
+        _, singular, vt = np.linalg.svd(matrix)
+        rank = int((singular > 1e-9).sum())
+        null = vt[rank:].T  # one row per hidden cell
+        if null.shape[1] == 0:
+            return {id(c) for c in hidden}, list(range(len(self.relations)))
+        known = {id(c) for c, free in zip(hidden, np.abs(null).max(axis=1), strict=True) if free < 1e-9}
+        sums = []
+        for index, (_total, parts) in enumerate(self.relations):
+            members = [column[id(p)] for p in parts if id(p) in column]
+            if len(members) > 1 and np.abs(null[members].sum(axis=0)).max() < 1e-9:
+                sums.append(index)
+        return known, sums
+
+    def exposed(self) -> list[tuple[Cell, list[Cell]]]:
+        """Sets that give a small figure away: (total, parts) where a hidden member can be
+        worked out (by sums and differences, or pinned by the notes and the sums) to a value
+        under the threshold, or the hidden parts add up to a known 1 to 4 pupils. A set that is
+        all zeros gives nothing away."""
+        b = self.bounds()
+        known, known_sums = self.solvable()
+        out = []
+        for index, (total, parts) in enumerate(self.relations):
             if total.pupils == 0:
                 continue  # every part is 0 as well: a zero total already says so
             members = [total, *parts]
-            pinned = [c for c in members if c.suppressed and b[id(c)][0] == b[id(c)][1] and c.pupils < THRESHOLD]
+            pinned = [
+                c
+                for c in members
+                if c.suppressed and c.pupils < THRESHOLD and (id(c) in known or b[id(c)][0] == b[id(c)][1])
+            ]
+            hidden_sum = sum(p.pupils for p in parts if p.suppressed)
+            small_sum = index in known_sums and 0 < hidden_sum < THRESHOLD
             loose = [p for p in parts if p.suppressed and b[id(p)][0] != b[id(p)][1]]
             t = b[id(total)]
-            hidden_sum = t[0] - sum(b[id(p)][0] for p in parts if b[id(p)][0] == b[id(p)][1])
-            small_sum = t[0] == t[1] and len(loose) > 1 and 0 < hidden_sum < THRESHOLD
+            loose_sum = t[0] - sum(b[id(p)][0] for p in parts if b[id(p)][0] == b[id(p)][1])
+            small_sum = small_sum or (t[0] == t[1] and len(loose) > 1 and 0 < loose_sum < THRESHOLD)
             if pinned or small_sum:
                 out.append((total, parts))
         return out
@@ -197,6 +244,33 @@ class Publication:
             return True
         return False
 
+    def _hide_around(self, stuck) -> bool:
+        """A set gives something away and has nothing left to hide (its total is hidden, but
+        another table shows the same figure: a one-row dimension, or the PA count less the PA
+        band giving the SA count). Hide a partner in the nearest sets, by shared figures, that
+        still show something, so that the total itself can no longer be worked out."""
+        members = {id(c) for total, parts in stuck for c in (total, *parts)}
+        seen: set[int] = set()
+        while True:
+            ring = [
+                i
+                for i, (total, parts) in enumerate(self.relations)
+                if i not in seen and any(id(c) in members for c in (total, *parts))
+            ]
+            if not ring:
+                return False
+            changed = False
+            for i in ring:
+                seen.add(i)
+                cells = [*self.relations[i][1], self.relations[i][0]]
+                candidates = [c for c in cells if not c.suppressed and not c.fixed and c.pupils > 0]
+                if candidates:
+                    min(candidates, key=lambda c: c.pupils).hide(SECONDARY)
+                    changed = True
+                members |= {id(c) for c in cells}
+            if changed:
+                return True
+
     def protect(self) -> Publication:
         for cell in self.cells.values():
             if not cell.fixed:
@@ -205,11 +279,15 @@ class Publication:
             changed = self._follow_rows()
             changed = self._hide_beside_small_totals() or changed
             if not changed:
-                exposed = self.exposed()
-                for total, parts in exposed:
-                    changed = self._hide_partner(total, parts) or changed
-                    if changed:
-                        break  # one at a time: the next partner depends on what is hidden now
+                # A partner in every set that gives something away, then look again.
+                stuck = []
+                for total, parts in self.exposed():
+                    if self._hide_partner(total, parts):
+                        changed = True
+                    else:
+                        stuck.append((total, parts))
+                if not changed and stuck:
+                    changed = self._hide_around(stuck)
             if not changed:
                 break
         return self

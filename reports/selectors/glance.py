@@ -1,33 +1,41 @@
 """Attendance at a glance, the home page of governors and trust leaders: each of their schools'
-figures for this academic year to date, no names, a school with too few pupils suppressed."""
+figures for this academic year to date, as the governors' report for the year shows them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from registers.models import School
-from registers.selectors import YearToDate, year_to_date
+from django.utils import timezone
 
-from .cohorts import Group, headline_group
+from registers.calendar import academic_year_for
+from registers.models import School
+
+from .cohorts import Group
+from .governors import school_tables
+from .periods import Period, resolve_period
 
 
 @dataclass
 class SchoolSummary:
     school: School
-    period: YearToDate
-    headline: Group
+    period: Period | None
+    headline: Group | None
 
     @property
     def suppressed(self) -> bool:
-        return self.headline.hidden
+        return self.headline is None or self.headline.hidden
 
 
 def school_summary(school: School) -> SchoolSummary:
-    """This academic year to date: the whole school's cells as the report's headline shows
-    them (the same `headline_group`), so a count of 1 to 4 pupils is a dash here too."""
-    period = year_to_date(school)
-    headline, _ = headline_group(school, period.date_from, period.date_to)
-    return SchoolSummary(school=school, period=period, headline=headline)
+    """This academic year to date: the report's own headline cells for the year (the same
+    `school_tables`), so the tile hides whatever the report hides, 1 severely absent pupil
+    included."""
+    today = timezone.localdate()
+    year = academic_year_for(school, today)
+    period = resolve_period(school, f"year:{year.name}", today) if year else None
+    if period is None:
+        return SchoolSummary(school=school, period=None, headline=None)
+    return SchoolSummary(school=school, period=period, headline=school_tables(school, period).headline)
 
 
 def school_summaries(staff) -> list[SchoolSummary]:

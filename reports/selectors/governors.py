@@ -181,11 +181,18 @@ def suppress_one(cell: Cell) -> Cell:
     return cell
 
 
-def governors_report(school: School, period: Period) -> GovernorsReport:
+def school_tables(school: School, period: Period) -> CohortTables:
+    """The report's cohort figures, protected together: the report, its PDF, the API and the
+    at-a-glance tile all read these cells, so no one shows what another hides."""
     d1, d2 = period.date_from, period.date_to
     per_pupil = pupil_figures(school=school, date_from=d1, date_to=d2)
     roll = pupils_on_roll(school=school, date_from=d1, date_to=d2)
-    tables = cohort_tables(per_pupil, partitions(roll), dfe_pupils(school, period))
+    return cohort_tables(per_pupil, partitions(roll), dfe_pupils(school, period))
+
+
+def governors_report(school: School, period: Period) -> GovernorsReport:
+    d1, d2 = period.date_from, period.date_to
+    tables = school_tables(school, period)
     last = same_period_last_year(school, period)
     last_headline, last_weeks = None, []
     if last is not None:
@@ -227,7 +234,7 @@ def group_figures(g: Group) -> dict:
         "persistent_percent": g.pa_rate,
         "severe": g.sa.shown,
         "severe_percent": g.sa_rate,
-        "note": g.row.reason or g.pa.reason or g.sa.reason,
+        "note": g.row.note or g.pa.note or g.sa.note,
     }
 
 
@@ -242,7 +249,7 @@ def published(report: GovernorsReport) -> dict:
         "date_to": report.period.date_to,
         "headline": group_figures(report.headline),
         "dimensions": [{"name": d.name, "groups": [group_figures(g) for g in d.groups]} for d in report.dimensions],
-        "bands": [{"label": c.label, "pupils": c.shown, "note": c.reason} for c in report.bands],
+        "bands": [{"label": c.label, "pupils": c.shown, "note": c.note} for c in report.bands],
         "dfe_basis": group_figures(report.calculation.dfe_basis),
         "outside_ages": report.calculation.dfe_excluded.shown,
         "codes": [
@@ -251,7 +258,7 @@ def published(report: GovernorsReport) -> dict:
                 "code": u.code,
                 "meaning": u.meaning,
                 "sessions": u.cell.shown,
-                "note": u.cell.reason,
+                "note": u.cell.note,
             }
             for category, uses in report.codes.items()
             for u in uses

@@ -7,6 +7,7 @@ import pytest
 from registers.selectors import AttendanceFigures
 from reports.selectors.cohorts import cohort_tables
 from reports.suppression import (
+    NOTE,
     PRIMARY,
     ROW_HIDDEN,
     SECONDARY,
@@ -61,19 +62,26 @@ def test_two_small_cells_that_add_up_to_fewer_than_5_take_a_partner():
     assert shown(parts) == [None, None, None, 7]
 
 
-def test_a_partner_of_5_or_more_cannot_leave_the_small_cell_pinned():
-    """1 pupil and a partner of 5: the reader knows a partner is 5 or more (it was shown), so
-    total − 20 = 6 = x + y with y ≥ 5 pins x to 1. Another partner is needed."""
-    parts = counts(1, 5, 20)
-    protect(Cell(26, 26), parts)
-    assert shown(parts) == [None, None, None]
-
-
-def test_two_cells_of_4_pinned_by_the_note():
-    """Both 'fewer than 5', adding up to 8: each must be 4. Hide a partner."""
+def test_two_small_cells_that_add_up_to_5_or_more_need_no_partner():
+    """4 + 4 = total − 9 = 8: which of them is which is not known (every dash says the same)."""
     parts = counts(4, 4, 9)
     protect(Cell(17, 17), parts)
-    assert shown(parts) == [None, None, None]
+    assert shown(parts) == [None, None, 9]
+    assert {c.note for c in parts if c.suppressed} == {NOTE}
+
+
+def test_a_cell_worked_out_across_two_sets_takes_a_partner():
+    """The PA count less the PA band gives the SA band; the bands less the shown ones give the
+    rest: band 1 = 21 − 8 − 0 − (PA 12). Found by solving every sum at once, not set by set."""
+    pupils, pa, sa = Cell(21, 21), Cell(12, 12), Cell(6, 6)
+    bands = counts(8, 1, 0, 6, 6)
+    pub = Publication()
+    pub.relate(pupils, bands)
+    pub.relate(pa, bands[3:])
+    pub.relate(sa, bands[4:])
+    pub.protect()
+    known, _ = pub.solvable()
+    assert bands[1].suppressed and id(bands[1]) not in known
 
 
 def test_secondary_takes_the_next_smallest_not_an_empty_cell():
