@@ -186,15 +186,24 @@ class Publication:
         all zeros gives nothing away."""
         b = self.bounds()
         known, known_sums = self.solvable()
+        group_of = {id(f): row for row, figures in self.dependents for f in figures}
+
+        def telling(cell: Cell) -> bool:
+            """A figure worked out exactly says something about few pupils: 1 to 4, or 0 of a
+            group of 1 to 4 (none of Year 5's two pupils is absent). A 0 about a group of 0 or
+            5 or more pupils says nothing about anyone in particular."""
+            if cell.pupils > 0:
+                return cell.pupils < THRESHOLD
+            row = group_of.get(id(cell))
+            return row is not None and too_few(row.pupils)
+
         out = []
         for index, (total, parts) in enumerate(self.relations):
             if total.pupils == 0:
                 continue  # every part is 0 as well: a zero total already says so
             members = [total, *parts]
             pinned = [
-                c
-                for c in members
-                if c.suppressed and c.pupils < THRESHOLD and (id(c) in known or b[id(c)][0] == b[id(c)][1])
+                c for c in members if c.suppressed and telling(c) and (id(c) in known or b[id(c)][0] == b[id(c)][1])
             ]
             hidden_sum = sum(p.pupils for p in parts if p.suppressed)
             small_sum = index in known_sums and 0 < hidden_sum < THRESHOLD
@@ -239,18 +248,22 @@ class Publication:
         if candidates:
             min(candidates, key=lambda c: c.pupils).hide(SECONDARY)
             return True
-        if not total.suppressed and not total.fixed:
-            total.hide(SECONDARY)
-            return True
-        return False
+        return False  # the total, or a figure further off: `_hide_around` finds which helps
 
     def _hide_around(self, stuck) -> bool:
         """A set gives something away and has nothing left to hide (its total is hidden, but
-        another table shows the same figure: a one-row dimension, or the PA count less the PA
-        band giving the SA count). Hide a partner in the nearest sets, by shared figures, that
-        still show something, so that the total itself can no longer be worked out."""
+        another table shows the same figure: a one-row dimension, or the pupils less the PA count
+        giving the pupils in the top bands). Look outwards from it, set by shared figure, for the
+        one shown figure whose hiding stops the give-away; failing that, hide the smallest figure
+        of the nearest sets and look again."""
         members = {id(c) for total, parts in stuck for c in (total, *parts)}
+        stuck_keys = {(id(t), tuple(id(p) for p in ps)) for t, ps in stuck}
+
+        def still_stuck() -> bool:
+            return any((id(t), tuple(id(p) for p in ps)) in stuck_keys for t, ps in self.exposed())
+
         seen: set[int] = set()
+        first_ring: list[Cell] = []
         while True:
             ring = [
                 i
@@ -258,18 +271,28 @@ class Publication:
                 if i not in seen and any(id(c) in members for c in (total, *parts))
             ]
             if not ring:
-                return False
-            changed = False
+                break
+            candidates: dict[int, Cell] = {}
             for i in ring:
                 seen.add(i)
                 cells = [*self.relations[i][1], self.relations[i][0]]
-                candidates = [c for c in cells if not c.suppressed and not c.fixed and c.pupils > 0]
-                if candidates:
-                    min(candidates, key=lambda c: c.pupils).hide(SECONDARY)
-                    changed = True
+                for c in cells:
+                    if not c.suppressed and not c.fixed and c.pupils > 0:
+                        candidates[id(c)] = c
                 members |= {id(c) for c in cells}
-            if changed:
-                return True
+            # Totals last (the whole school's pupils are the total of every table), then the smallest.
+            totals = [id(t) for t, _ in self.relations]
+            ordered = sorted(candidates.values(), key=lambda c: (totals.count(id(c)), c.pupils))
+            first_ring = first_ring or ordered
+            for cell in ordered:
+                cell.suppressed, cell.reason = True, SECONDARY
+                if not still_stuck():
+                    return True
+                cell.suppressed, cell.reason = False, ""
+        if first_ring:
+            first_ring[0].hide(SECONDARY)
+            return True
+        return False
 
     def protect(self) -> Publication:
         for cell in self.cells.values():
