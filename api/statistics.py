@@ -1,6 +1,11 @@
-"""/api/v1/statistics/: attendance figures per pupil and for a cohort — the same selectors as the
-pages, the dashboard and the governors' report, with small cohorts suppressed for governors and
-trust leaders (`reports.suppression.THRESHOLD`)."""
+"""/api/v1/statistics/: attendance figures per pupil and for a cohort (the school's staff and its
+integrations: the same selectors as the pages and the dashboard), and the governors' report's
+tables (`/statistics/report/`).
+
+Governors and trust leaders read only the report's tables, exactly as the report page shows them
+(the same object, suppressed by `reports.suppression`): a cohort of their choosing or a date
+range of their choosing would let them subtract one answer from another and find a hidden
+figure, so `/statistics/cohort/` and `/statistics/pupils/` refuse them."""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from rest_framework.views import APIView
 
 from registers.permissions import is_aggregate_reader, teaches_group
 from registers.selectors import AttendanceFigures, attendance_statistics, pupil_figures, pupils_on_roll, total_figures
-from reports.suppression import THRESHOLD
+from reports.selectors.governors import governors_report, published
+from reports.selectors.periods import resolve_period
 
 from .errors import ApiError
 from .permissions import visible_groups, visible_pupils, visible_schools
@@ -73,7 +79,7 @@ class CohortStatisticsSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     suppressed = serializers.BooleanField(
-        help_text="True when the cohort has fewer than 5 pupils and the reader sees aggregates only"
+        help_text="Always false: governors and trust leaders read /statistics/report/ instead"
     )
     pupils = serializers.IntegerField(allow_null=True)
     persistent_absentees = serializers.IntegerField(allow_null=True)
@@ -102,6 +108,13 @@ def figures_data(figures: AttendanceFigures) -> dict:
         "severe": figures.severe,
         "by_code": dict(figures.by_code),
     }
+
+
+def refuse_aggregate_readers(request, instead: str) -> None:
+    if is_aggregate_reader(request.user) and not request.user.is_superuser:
+        raise exceptions.PermissionDenied(
+            f"Governors and trust leaders read the governors' report's tables: use {instead}."
+        )
 
 
 def date_range(request) -> tuple[dt.date, dt.date]:
@@ -134,10 +147,7 @@ class PupilStatisticsView(APIView):
         query = CohortQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        if is_aggregate_reader(request.user) and not request.user.is_superuser:
-            raise exceptions.PermissionDenied(
-                "Governors and trust leaders see aggregates only: use /statistics/cohort/."
-            )
+        refuse_aggregate_readers(request, "/statistics/report/")
         school = chosen_school(request, q.get("school"))
         pupils = visible_pupils(request.user).filter(school=school)
         if q.get("group") is not None:
@@ -171,11 +181,12 @@ class CohortStatisticsView(APIView):
     )
     def get(self, request):
         """Totals over the cohort's pupils on roll in the range, with persistent and severe absence counts
-        (the same selectors as the dashboard and the governors' report). For governors and trust leaders a
-        cohort of fewer than 5 pupils is suppressed."""
+        (the same selectors as the dashboard and the governors' report). For the school's staff and its
+        integrations; governors and trust leaders read the report's tables at /statistics/report/."""
         query = CohortQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
+        refuse_aggregate_readers(request, "/statistics/report/")
         school = chosen_school(request, q.get("school"))
         group = None
         if q.get("group") is not None:
@@ -194,7 +205,7 @@ class CohortStatisticsView(APIView):
         per_pupil = pupil_figures(school=school, date_from=q["date_from"], date_to=q["date_to"], pupils=ids)
         counted = [f for f in per_pupil.values() if f.possible]
         pupils = len(counted)
-        suppressed = pupils < THRESHOLD and is_aggregate_reader(request.user) and not request.user.is_superuser
+        suppressed = False  # everyone who reaches here may see the pupils themselves
         data = {
             "school": school.pk,
             "group": group.pk if group else None,
@@ -221,3 +232,88 @@ class CohortStatisticsView(APIView):
                 figures=figures_data(totals),
             )
         return Response(CohortStatisticsSerializer(data).data)
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    school = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    period = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="A report period as on the report page: term:2026/27:Autumn, half:2026/27:2 or year:2026/27 "
+        "(the current term when left out)",
+    )
+
+
+class ReportRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    pupils = serializers.IntegerField(allow_null=True, help_text="null: not shown (see note)")
+    attendance_percent = serializers.FloatField(allow_null=True)
+    authorised_percent = serializers.FloatField(allow_null=True)
+    unauthorised_percent = serializers.FloatField(allow_null=True)
+    persistent = serializers.IntegerField(allow_null=True)
+    persistent_percent = serializers.FloatField(allow_null=True)
+    severe = serializers.IntegerField(allow_null=True)
+    severe_percent = serializers.FloatField(allow_null=True)
+    note = serializers.CharField(help_text="Why a figure is not shown; empty when all are")
+
+
+class ReportDimensionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    groups = ReportRowSerializer(many=True)
+
+
+class ReportBandSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    pupils = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField()
+
+
+class ReportCodeSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    code = serializers.CharField()
+    meaning = serializers.CharField()
+    sessions = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField()
+
+
+class ReportStatisticsSerializer(serializers.Serializer):
+    school = serializers.IntegerField()
+    period = serializers.CharField()
+    label = serializers.CharField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    headline = ReportRowSerializer()
+    dimensions = ReportDimensionSerializer(many=True)
+    bands = ReportBandSerializer(many=True)
+    dfe_basis = ReportRowSerializer(help_text="Pupils aged 5 to 15, the basis of the national figures")
+    outside_ages = serializers.IntegerField(allow_null=True, help_text="Pupils left out of the DfE basis")
+    codes = ReportCodeSerializer(many=True)
+
+
+@extend_schema(tags=["statistics"])
+class ReportStatisticsView(APIView):
+    @extend_schema(
+        parameters=[ReportQuerySerializer],
+        responses=ReportStatisticsSerializer,
+        summary="The governors' report's tables for a school and period",
+    )
+    def get(self, request):
+        """The whole-school figures, each group of pupils, the attendance bands and the codes used, exactly
+        as the governors' report shows them: a figure about fewer than 5 pupils, or one from which such a
+        figure could be worked out, is null with a note. For governors, trust leaders and the school's
+        leaders (the same permission as the report page)."""
+        query = ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        school = chosen_school(request, q.get("school"))
+        if not request.user.has_perm("reports.view_governors_report", school):
+            raise exceptions.PermissionDenied("The governors' report is for governors, trust leaders and leaders.")
+        period = resolve_period(school, q.get("period"))
+        if period is None:
+            raise ApiError(
+                "No school days in that period.",
+                errors=[
+                    {"field": "period", "reason": "Choose a period as on the report page, e.g. term:2026/27:Autumn."}
+                ],
+            )
+        return Response(ReportStatisticsSerializer(published(governors_report(school, period))).data)

@@ -26,6 +26,7 @@ v1 = [
     ),
     path("statistics/pupils/", statistics.PupilStatisticsView.as_view(), name="api-statistics-pupils"),
     path("statistics/cohort/", statistics.CohortStatisticsView.as_view(), name="api-statistics-cohort"),
+    path("statistics/report/", statistics.ReportStatisticsView.as_view(), name="api-statistics-report"),
     path("kiosk/late-arrivals/", kiosk.LateSignInView.as_view(), name="api-kiosk-late"),
     # before the router, whose pupils/<id>/ would otherwise take "sync" for an id
     path("pupils/sync/", pupil_sync.PupilSyncView.as_view(), name="api-pupils-sync"),

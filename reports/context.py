@@ -31,3 +31,22 @@ def report_context(report, *, pdf=False) -> dict:
         "gap_svg": charts.gap_chart(report.dimensions, headline.attendance),
         "generated": timezone.localtime(report.generated),
     }
+
+
+def trust_charts(report) -> list[dict]:
+    """The school report's three charts for each school of the trust and for all of them
+    combined, from the same (suppressed) figures as the tables: hidden bands and groups are
+    marked or left out exactly as on each school's own report."""
+    out = []
+    for i, column in enumerate(report.columns):
+        name = column.school.name if column.school else "All schools"
+        out.append(
+            {
+                "name": name,
+                "combined": column.school is None,
+                "trend_svg": charts.trend_chart(column.weeks, [], None, prefix=f"trend{i}"),
+                "band_svg": charts.band_chart(column.bands, prefix=f"bands{i}"),
+                "gap_svg": charts.gap_chart(column.dimensions, column.headline.attendance, prefix=f"gaps{i}"),
+            }
+        )
+    return out

@@ -167,7 +167,7 @@ def report_table(report, table: str) -> tuple[list[str], list[list]]:
                 v(g.pa.shown),
                 v(g.pa_rate),
                 v(g.sa.shown),
-                g.row.reason or g.pa.reason or g.sa.reason,
+                g.row.note or g.pa.note or g.sa.note,
             ]
             for d in dims
             for g in d.groups
@@ -187,7 +187,7 @@ def report_table(report, table: str) -> tuple[list[str], list[list]]:
     else:
         header = ["Category", "Code", "Meaning", "Sessions", "Note"]
         rows = [
-            [cat, u.code, u.meaning, v(u.cell.shown), u.cell.reason] for cat, uses in report.codes.items() for u in uses
+            [cat, u.code, u.meaning, v(u.cell.shown), u.cell.note] for cat, uses in report.codes.items() for u in uses
         ]
     return header, rows
 

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from registers.models import School
 from registers.permissions import staff_of
 
-from .context import report_context
+from .context import report_context, trust_charts
 from .exports import (
     TABLES,
     census_return,
@@ -125,6 +125,7 @@ def trust_report_page(request, pk=None):
             "report": report,
             "periods": periods,
             "chosen": first.period.key if first and first.period else "",
+            "charts": trust_charts(report) if report.columns else [],
             "threshold": THRESHOLD,
             "primary_note": PRIMARY,
             "secondary_note": SECONDARY,

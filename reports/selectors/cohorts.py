@@ -13,7 +13,7 @@ from django.db.models import Q
 from registers.selectors import AttendanceFigures, pupil_figures
 from registers.years import year_label
 
-from ..suppression import SECONDARY, Cell, suppress_cell, suppress_set
+from ..suppression import Cell, Publication, unpublished
 
 
 def pct(part, whole) -> float | None:
@@ -134,27 +134,6 @@ class Group:
         return None if self.hidden or self.sa.suppressed else pct(self.severe, self.pupils)
 
 
-def suppress_groups(groups: list[Group], *, total_shown=True) -> None:
-    """Hide rows about fewer than 5 pupils (and a partner row), then PA and SA counts of 1–4
-    (and a partner count) among the rows left, across a set of rows that make a total."""
-    suppress_set([g.row for g in groups], total_shown=total_shown)
-    for g in groups:
-        if g.row.suppressed:
-            g.pa.hide(g.row.reason)
-            g.sa.hide(g.row.reason)
-    suppress_set([g.pa for g in groups], total_shown=total_shown)
-    suppress_set([g.sa for g in groups], total_shown=total_shown)
-
-
-def suppress_headline(group: Group) -> None:
-    suppress_cell(group.row)
-    if group.row.suppressed:
-        group.pa.hide(group.row.reason)
-        group.sa.hide(group.row.reason)
-    suppress_cell(group.pa)
-    suppress_cell(group.sa)
-
-
 @dataclass
 class Dimension:
     name: str
@@ -167,24 +146,78 @@ class Dimension:
         return round(max(shown) - min(shown), 1) if len(shown) > 1 else None
 
 
-def cohorts(school, period_from, period_to, per_pupil, roll) -> list[Dimension]:
-    years = sorted(set(roll.values_list("year", flat=True)))
-    result = []
-    for name, definitions in cohort_dimensions(years):
-        groups = []
-        for label, q in definitions:
-            ids = set(roll.filter(q).values_list("id", flat=True))
-            groups.append(Group.of(label, per_pupil, ids))
-        suppress_groups(groups)
-        result.append(Dimension(name, groups))
-    return result
+def partitions(roll, years: list[int] | None = None) -> list[tuple[str, list[tuple[str, set[int]]]]]:
+    """Each dimension's cohorts as sets of pupil ids on `roll` (a pupils queryset)."""
+    if years is None:
+        years = sorted(set(roll.values_list("year", flat=True)))
+    return [
+        (name, [(label, set(roll.filter(q).values_list("id", flat=True))) for label, q in definitions])
+        for name, definitions in cohort_dimensions(years)
+    ]
 
 
 def headline_group(school, date_from, date_to, pupils=None) -> tuple[Group, dict[int, AttendanceFigures]]:
+    """The whole school's figures with its own cells checked (fewer than 5 pupils: hidden): what
+    the at-a-glance page shows, and the same cells as the report's headline."""
     per_pupil = pupil_figures(school=school, date_from=date_from, date_to=date_to, pupils=pupils)
     group = Group.of("Whole school", per_pupil)
-    suppress_headline(group)
+    publication = Publication()
+    publication.depends(group.row, [group.pa, group.sa])
+    publication.protect()
     return group, per_pupil
+
+
+@dataclass
+class CohortTables:
+    """The report's tables about groups of pupils, checked together (reports/suppression.py):
+    the headline, each dimension's cohorts, the attendance bands and the DfE basis."""
+
+    headline: Group
+    dimensions: list[Dimension]
+    bands: list[Cell]
+    dfe: Group | None
+    outside_age: Cell | None
+    publication: Publication
+
+
+def cohort_tables(per_pupil: dict[int, AttendanceFigures], dimensions, dfe_ids: set[int] | None = None) -> CohortTables:
+    """Build and protect every cohort figure of one school's report from the per-pupil figures
+    (in memory: the property tests call this with generated schools). `dimensions` is
+    `partitions(roll)`: each dimension's cohorts partition the pupils counted."""
+    pub = Publication()
+    headline = Group.of("Whole school", per_pupil)
+    pub.depends(headline.row, [headline.pa, headline.sa])
+    dims = []
+    for name, cohorts_ in dimensions:
+        groups = [Group.of(label, per_pupil, ids) for label, ids in cohorts_]
+        for g in groups:
+            pub.depends(g.row, [g.pa, g.sa])
+        relate_groups(pub, headline, groups)
+        dims.append(Dimension(name, groups))
+    bands = band_cells(per_pupil)
+    pub.relate(headline.row, bands)
+    pub.relate(headline.pa, bands[3:])
+    pub.relate(headline.sa, bands[4:])
+    dfe = outside = None
+    if dfe_ids is not None:
+        dfe = Group.of("Pupils aged 5 to 15", per_pupil, dfe_ids)
+        rest = Group.of("Younger or older", per_pupil, set(per_pupil) - set(dfe_ids))
+        outside = rest.row
+        # Only the DfE basis's rates and the number left out are shown; the other side's PA
+        # count is not, but it is part of the whole school's, so it takes part in the sum.
+        rest.pa = unpublished(rest.persistent)
+        pub.depends(dfe.row, [dfe.pa])
+        pub.relate(headline.row, [dfe.row, outside])
+        pub.relate(headline.pa, [dfe.pa, rest.pa])
+    pub.protect()
+    return CohortTables(headline, dims, bands, dfe, outside, pub)
+
+
+def relate_groups(pub: Publication, total: Group, groups: list[Group]) -> None:
+    """`groups` partition `total`'s pupils: their pupils, PA and SA counts add up to its."""
+    pub.relate(total.row, [g.row for g in groups])
+    pub.relate(total.pa, [g.pa for g in groups])
+    pub.relate(total.sa, [g.sa for g in groups])
 
 
 BANDS = [
@@ -196,13 +229,12 @@ BANDS = [
 ]
 
 
-def band_distribution(per_pupil: dict[int, AttendanceFigures], headline: Group | None = None) -> list[Cell]:
+def band_cells(per_pupil: dict[int, AttendanceFigures]) -> list[Cell]:
     """Pupils in each attendance band, with exact fractions and the same PA/SA tests as the
     statistics (absence of 10 % or more is persistent, so 90 % attendance is in the PA band).
 
-    The bands add up to the pupils counted, so they are suppressed as a set; and the last two
-    add up to the headline PA count, so if one of them is hidden while that count is shown,
-    the other is hidden too."""
+    The bands add up to the pupils counted, the last two to the PA count and the last to the
+    SA count: `cohort_tables` relates them so."""
     counts = [0] * len(BANDS)
     for fig in per_pupil.values():
         if not fig.possible:
@@ -218,12 +250,4 @@ def band_distribution(per_pupil: dict[int, AttendanceFigures], headline: Group |
             counts[1] += 1
         else:
             counts[2] += 1
-    cells = [Cell(n, n) for n in counts]
-    for cell, label in zip(cells, BANDS, strict=True):
-        cell.label = label
-    suppress_set(cells)
-    pa_shown = headline is None or not headline.pa.suppressed
-    if pa_shown and cells[3].suppressed != cells[4].suppressed:
-        for cell in cells[3:]:
-            cell.hide(SECONDARY)
-    return cells
+    return [Cell(n, n, label=label) for n, label in zip(counts, BANDS, strict=True)]

@@ -1,42 +1,41 @@
 """Attendance at a glance, the home page of governors and trust leaders: each of their schools'
-figures for this academic year to date, no names, a school with too few pupils suppressed."""
+figures for this academic year to date, as the governors' report for the year shows them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from django.utils import timezone
+
+from registers.calendar import academic_year_for
 from registers.models import School
-from registers.selectors import AttendanceFigures, YearToDate, pupil_figures, total_figures, year_to_date
 
-from ..suppression import THRESHOLD
+from .cohorts import Group
+from .governors import school_tables
+from .periods import Period, resolve_period
 
 
 @dataclass
 class SchoolSummary:
     school: School
-    period: YearToDate
-    pupils: int
-    figures: AttendanceFigures
-    persistent: int
-    severe: int
-    suppressed: bool = field(default=False)
+    period: Period | None
+    headline: Group | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.headline is None or self.headline.hidden
 
 
 def school_summary(school: School) -> SchoolSummary:
-    """Aggregate figures for this academic year to date: no names, small cohorts suppressed."""
-    period = year_to_date(school)
-    per_pupil = pupil_figures(school=school, date_from=period.date_from, date_to=period.date_to)
-    pupils = sum(1 for f in per_pupil.values() if f.possible)
-    figures = total_figures(school=school, date_from=period.date_from, date_to=period.date_to)
-    return SchoolSummary(
-        school=school,
-        period=period,
-        pupils=pupils,
-        figures=figures,
-        persistent=sum(1 for f in per_pupil.values() if f.persistent),
-        severe=sum(1 for f in per_pupil.values() if f.severe),
-        suppressed=pupils < THRESHOLD,
-    )
+    """This academic year to date: the report's own headline cells for the year (the same
+    `school_tables`), so the tile hides whatever the report hides, 1 severely absent pupil
+    included."""
+    today = timezone.localdate()
+    year = academic_year_for(school, today)
+    period = resolve_period(school, f"year:{year.name}", today) if year else None
+    if period is None:
+        return SchoolSummary(school=school, period=None, headline=None)
+    return SchoolSummary(school=school, period=period, headline=school_tables(school, period).headline)
 
 
 def school_summaries(staff) -> list[SchoolSummary]:

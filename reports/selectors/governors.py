@@ -11,11 +11,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from registers.models import AttendanceCode, Enrolment, Pupil, School
-from registers.selectors import pupils_on_roll
+from registers.selectors import pupil_figures, pupils_on_roll
 
-from ..suppression import SECONDARY, Cell, suppress_cell, too_few
+from ..suppression import Cell, Publication, unpublished
 from .benchmarks import benchmarks_for
-from .cohorts import Dimension, Group, band_distribution, cohorts, compulsory_age_q, headline_group, suppress_headline
+from .cohorts import CohortTables, Dimension, Group, cohort_tables, compulsory_age_q, headline_group, partitions
 from .periods import Period, same_period_last_year
 from .trends import CodeUse, SessionPattern, Week, code_usage, day_patterns, weekly_trend
 
@@ -33,6 +33,7 @@ def intervention_figures(school, date_from, date_to) -> dict | None:
     except LookupError:
         return None
     span = (date_from, date_to)
+    unstaged = 0
     try:
         cases = Case.objects.filter(school=school)
         figures = {"Cases opened": cases.filter(opened_on__range=span).count()}
@@ -47,6 +48,7 @@ def intervention_figures(school, date_from, date_to) -> dict | None:
         }
         for row in by_stage:
             figures[f"Cases opened at stage: {stages.get(row['stage'], row['stage'])}"] = row["n"]
+        unstaged = figures["Cases opened"] - sum(row["n"] for row in by_stage)
         figures["Cases closed"] = cases.filter(closed_on__range=span).count()
         figures["Notices to improve issued"] = NoticeToImprove.objects.filter(
             case__school=school, issued_on__range=span
@@ -59,7 +61,14 @@ def intervention_figures(school, date_from, date_to) -> dict | None:
         ).count()
     except Exception:  # the other app's schema is still moving; never break the report
         return None
-    return {label: suppress_cell(Cell(n, n)) for label, n in figures.items()}
+    cells = {label: Cell(n, n) for label, n in figures.items()}
+    publication = Publication()
+    publication.add(*cells.values())
+    # The cases opened at each stage (and those with no stage, not shown) add up to those opened.
+    stage_cells = [c for label, c in cells.items() if label.startswith("Cases opened at stage")]
+    publication.relate(cells["Cases opened"], [*stage_cells, unpublished(unstaged)])
+    publication.protect()
+    return cells
 
 
 @dataclass
@@ -79,9 +88,9 @@ class Calculation:
     school_days: int
     possible_codes: list[str]
     not_possible_codes: list[str]
-    subsidiary_excluded: int
+    subsidiary_excluded: Cell
     dfe_basis: Group | None = None
-    dfe_excluded: int = 0
+    dfe_excluded: Cell | None = None
 
 
 @dataclass
@@ -91,6 +100,7 @@ class GovernorsReport:
     headline: Group
     calculation: Calculation
     dimensions: list[Dimension]
+    tables: CohortTables
     weeks: list[Week]
     last_year: Period | None
     last_year_headline: Group | None
@@ -118,7 +128,16 @@ class GovernorsReport:
         return any(c.suppressed for c in cells)
 
 
-def calculation_for(school, period: Period, headline: Group, per_pupil) -> Calculation:
+def dfe_pupils(school, period: Period) -> set[int]:
+    """Pupils aged 5 to 15 on 31 August before the year: the DfE's basis for national figures."""
+    return set(
+        Pupil.objects.filter(school=school)
+        .filter(compulsory_age_q(period.academic_year.start_date))
+        .values_list("id", flat=True)
+    )
+
+
+def calculation_for(school, period: Period, tables: CohortTables) -> Calculation:
     codes = AttendanceCode.objects.filter(
         Q(valid_from__isnull=True) | Q(valid_from__lte=period.date_to),
         Q(valid_to__isnull=True) | Q(valid_to__gte=period.date_from),
@@ -132,19 +151,8 @@ def calculation_for(school, period: Period, headline: Group, per_pupil) -> Calcu
         .distinct()
         .count()
     )
-    dfe_ids = set(
-        Pupil.objects.filter(school=school)
-        .filter(compulsory_age_q(period.academic_year.start_date))
-        .values_list("id", flat=True)
-    )
-    dfe = Group.of("Pupils aged 5 to 15", per_pupil, dfe_ids)
-    suppress_headline(dfe)
-    excluded = headline.pupils - dfe.pupils
-    if too_few(excluded):
-        # The whole school minus the 5-to-15s would give away the few pupils outside that age.
-        dfe.row.hide(SECONDARY)
-        dfe.pa.hide(SECONDARY)
-        dfe.sa.hide(SECONDARY)
+    subsidiary_cell = Cell(subsidiary, subsidiary)
+    headline = tables.headline
     f = headline.figures
     return Calculation(
         pupils=headline.pupils,
@@ -160,16 +168,31 @@ def calculation_for(school, period: Period, headline: Group, per_pupil) -> Calcu
         school_days=period.school_days,
         possible_codes=sorted({c.code for c in codes if c.possible}),
         not_possible_codes=sorted({c.code for c in codes if not c.possible}),
-        subsidiary_excluded=subsidiary,
-        dfe_basis=dfe,
-        dfe_excluded=excluded,
+        subsidiary_excluded=suppress_one(subsidiary_cell),
+        dfe_basis=tables.dfe,
+        dfe_excluded=tables.outside_age,
     )
+
+
+def suppress_one(cell: Cell) -> Cell:
+    publication = Publication()
+    publication.add(cell)
+    publication.protect()
+    return cell
+
+
+def school_tables(school: School, period: Period) -> CohortTables:
+    """The report's cohort figures, protected together: the report, its PDF, the API and the
+    at-a-glance tile all read these cells, so no one shows what another hides."""
+    d1, d2 = period.date_from, period.date_to
+    per_pupil = pupil_figures(school=school, date_from=d1, date_to=d2)
+    roll = pupils_on_roll(school=school, date_from=d1, date_to=d2)
+    return cohort_tables(per_pupil, partitions(roll), dfe_pupils(school, period))
 
 
 def governors_report(school: School, period: Period) -> GovernorsReport:
     d1, d2 = period.date_from, period.date_to
-    headline, per_pupil = headline_group(school, d1, d2)
-    roll = pupils_on_roll(school=school, date_from=d1, date_to=d2)
+    tables = school_tables(school, period)
     last = same_period_last_year(school, period)
     last_headline, last_weeks = None, []
     if last is not None:
@@ -182,9 +205,10 @@ def governors_report(school: School, period: Period) -> GovernorsReport:
     return GovernorsReport(
         school=school,
         period=period,
-        headline=headline,
-        calculation=calculation_for(school, period, headline, per_pupil),
-        dimensions=cohorts(school, d1, d2, per_pupil, roll),
+        headline=tables.headline,
+        calculation=calculation_for(school, period, tables),
+        dimensions=tables.dimensions,
+        tables=tables,
         weeks=weekly_trend(school, d1, d2),
         last_year=last,
         last_year_headline=last_headline,
@@ -192,7 +216,51 @@ def governors_report(school: School, period: Period) -> GovernorsReport:
         weekdays=weekdays,
         sessions=sessions,
         codes=code_usage(school, d1, d2),
-        bands=band_distribution(per_pupil, headline),
+        bands=tables.bands,
         benchmarks=benchmarks_for(school),
         interventions=intervention_figures(school, d1, d2),
     )
+
+
+def group_figures(g: Group) -> dict:
+    """One row of a cohort table as a reader without names may read it (None: not shown)."""
+    return {
+        "label": g.label,
+        "pupils": g.row.shown,
+        "attendance_percent": g.attendance,
+        "authorised_percent": g.authorised,
+        "unauthorised_percent": g.unauthorised,
+        "persistent": g.pa.shown,
+        "persistent_percent": g.pa_rate,
+        "severe": g.sa.shown,
+        "severe_percent": g.sa_rate,
+        "note": g.row.note or g.pa.note or g.sa.note,
+    }
+
+
+def published(report: GovernorsReport) -> dict:
+    """Every pupil count and rate of the report's tables exactly as the page and the PDF show
+    them: what the API gives governors and trust leaders, and what the disclosure tests attack."""
+    return {
+        "school": report.school.pk,
+        "period": report.period.key,
+        "label": report.period.label,
+        "date_from": report.period.date_from,
+        "date_to": report.period.date_to,
+        "headline": group_figures(report.headline),
+        "dimensions": [{"name": d.name, "groups": [group_figures(g) for g in d.groups]} for d in report.dimensions],
+        "bands": [{"label": c.label, "pupils": c.shown, "note": c.note} for c in report.bands],
+        "dfe_basis": group_figures(report.calculation.dfe_basis),
+        "outside_ages": report.calculation.dfe_excluded.shown,
+        "codes": [
+            {
+                "category": category,
+                "code": u.code,
+                "meaning": u.meaning,
+                "sessions": u.cell.shown,
+                "note": u.cell.note,
+            }
+            for category, uses in report.codes.items()
+            for u in uses
+        ],
+    }

@@ -13,7 +13,7 @@ from django.db.models.functions import ExtractWeekDay
 from registers.models import AttendanceCode, SchoolDay
 from registers.selectors import counted_marks
 
-from ..suppression import Cell, suppress_set
+from ..suppression import Cell, suppress_breakdown
 from .cohorts import pct
 
 CAT = AttendanceCode.Category
@@ -165,6 +165,6 @@ def code_usage(school, date_from, date_to, pupils=None) -> dict[str, list[CodeUs
         use = CodeUse(r["code__code"], r["code__meaning"], r["code__category"], r["sessions"], r["pupils"])
         grouped.setdefault(r["code__category"], []).append(use)
     for uses in grouped.values():
-        suppress_set([u.cell for u in uses])
+        suppress_breakdown([u.cell for u in uses])
     order = [CAT.PRESENT, CAT.APPROVED, CAT.AUTHORISED, CAT.UNAUTHORISED]
     return {CAT(c).label: grouped[c] for c in order if c in grouped}

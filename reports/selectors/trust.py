@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from registers.models import School
-from registers.selectors import pupils_on_roll
+from registers.selectors import pupil_figures, pupils_on_roll
 
-from ..suppression import suppress_set, total_must_hide
-from .cohorts import Dimension, Group, cohort_dimensions, headline_group, suppress_groups, suppress_headline
+from ..suppression import Cell, Publication
+from .cohorts import Dimension, Group, cohort_tables, partitions, relate_groups
+from .governors import dfe_pupils
 from .periods import Period, resolve_period
+from .trends import Week, weekly_trend
 
 
 @dataclass
@@ -22,6 +24,8 @@ class TrustColumn:
     period: Period | None
     headline: Group
     dimensions: list[Dimension]
+    bands: list[Cell]
+    weeks: list[Week]
 
 
 @dataclass
@@ -43,86 +47,90 @@ class TrustReport:
                 yield dimension.name, group.label, [c.dimensions[d_index].groups[g_index] for c in self.columns]
 
 
+def combined_weeks(columns: list[TrustColumn]) -> list[Week]:
+    """Sessions summed by the school week of the period (each school in its own calendar)."""
+    by_index: dict[int, Week] = {}
+    for column in columns:
+        for w in column.weeks:
+            c = by_index.get(w.index)
+            if c is None:
+                by_index[w.index] = Week(w.index, w.index, w.monday, w.possible, w.absent, w.authorised, w.unauthorised)
+            else:
+                c.possible += w.possible
+                c.absent += w.absent
+                c.authorised += w.authorised
+                c.unauthorised += w.unauthorised
+                c.monday = min(c.monday, w.monday)
+    return [by_index[i] for i in sorted(by_index)]
+
+
 def trust_report(trust, key: str | None, today: dt.date | None = None) -> TrustReport:
     """Each school's figures for the period of the same name, side by side, and combined.
 
-    Cohort rows use a common set of year groups (Reception to Year 13 as present anywhere) so
-    the rows line up. Each school's cells are suppressed on its own; the combined cells are
-    suppressed on the combined counts, and across schools a lone hidden cell takes a partner."""
+    Each school's column is exactly its own governors' report (the same `cohort_tables`, with
+    rows for the year groups any school has, so the rows line up): a trust leader can open that
+    report too, so hiding more of a school's figures here would protect nothing. Those cells are
+    therefore fixed, and it is the combined column that is hidden wherever it, less the schools'
+    shown figures, would give a hidden one away (reports/suppression.py)."""
     today = today or timezone.localdate()
     schools = list(School.objects.filter(trust=trust).order_by("name"))
-    columns, missing = [], []
-    resolved = []
+    missing, resolved, rolls = [], [], {}
     for school in schools:
         period = resolve_period(school, key, today)
         if period is None:
             missing.append(school)
             continue
         resolved.append((school, period))
-    years: set[int] = set()
-    rolls = {}
-    for school, period in resolved:
         rolls[school.pk] = pupils_on_roll(school=school, date_from=period.date_from, date_to=period.date_to)
-        years |= set(rolls[school.pk].values_list("year", flat=True))
-    definitions = cohort_dimensions(sorted(years))
+    years = sorted({y for roll in rolls.values() for y in roll.values_list("year", flat=True)})
+    columns: list[TrustColumn] = []
+    publication = Publication()
     for school, period in resolved:
-        headline, per_pupil = headline_group(school, period.date_from, period.date_to)
-        dims = []
-        for name, defs in definitions:
-            groups = [
-                Group.of(label, per_pupil, set(rolls[school.pk].filter(q).values_list("id", flat=True)))
-                for label, q in defs
-            ]
-            suppress_groups(groups)
-            dims.append(Dimension(name, groups))
-        columns.append(TrustColumn(school, period, headline, dims))
+        per_pupil = pupil_figures(school=school, date_from=period.date_from, date_to=period.date_to)
+        tables = cohort_tables(per_pupil, partitions(rolls[school.pk], years), dfe_pupils(school, period))
+        for cell in tables.publication.cells.values():
+            cell.fixed = True
+        publication.relations += tables.publication.relations
+        publication.dependents += tables.publication.dependents
+        publication.add(*tables.publication.cells.values())
+        weeks = weekly_trend(school, period.date_from, period.date_to)
+        columns.append(TrustColumn(school, period, tables.headline, tables.dimensions, tables.bands, weeks))
     if columns:
-        total = columns[0].headline
-        for c in columns[1:]:
-            total = total + c.headline
-        total.label = "All schools"
-        suppress_headline(total)
-        dims = []
-        for d_index, (name, _defs) in enumerate(definitions):
-            groups = []
-            for g_index in range(len(columns[0].dimensions[d_index].groups)):
-                g = columns[0].dimensions[d_index].groups[g_index]
-                for c in columns[1:]:
-                    g = g + c.dimensions[d_index].groups[g_index]
-                groups.append(g)
-            suppress_groups(groups)
-            dims.append(Dimension(name, groups))
-        # Across schools: the combined row is shown, so the schools' rows for a cohort are a set
-        # that adds up to it. Hiding a cell across schools can leave a lone hidden cell inside a
-        # school's own dimension (and the other way round), so repeat until nothing changes.
-        combined = TrustColumn(None, None, total, dims)
-
-        def hidden_count():
-            return sum(
-                g.row.suppressed + g.pa.suppressed + g.sa.suppressed
-                for c in [*columns, combined]
-                for d in c.dimensions
-                for g in d.groups
-            )
-
-        for _ in range(20):
-            before = hidden_count()
-            for d_index, _definition in enumerate(definitions):
-                for g_index in range(len(dims[d_index].groups)):
-                    cells = [c.dimensions[d_index].groups[g_index] for c in columns]
-                    suppress_set([g.row for g in cells])
-                    for g in cells:
-                        if g.row.suppressed:
-                            g.pa.hide(g.row.reason)
-                            g.sa.hide(g.row.reason)
-                    suppress_set([g.pa for g in cells])
-                    suppress_set([g.sa for g in cells])
-                    if total_must_hide([g.row for g in cells]):
-                        dims[d_index].groups[g_index].row.hide("the only school with these pupils has fewer than 5")
-            for c in [*columns, combined]:
-                for d in c.dimensions:
-                    suppress_groups(d.groups)
-            if hidden_count() == before:
-                break
-        columns.append(combined)
+        columns.append(combine(columns, publication))
+        publication.protect()
     return TrustReport(trust, key or "", columns, missing)
+
+
+def combine(columns: list[TrustColumn], publication: Publication) -> TrustColumn:
+    """The trust's column: every figure the sum of the schools', related both ways (to the
+    schools' figures and to the trust's own totals) for `publication` to check."""
+
+    def total_of(groups: list[Group], label: str) -> Group:
+        total = Group(label)
+        for g in groups:
+            total = total + g
+        publication.depends(total.row, [total.pa, total.sa])
+        publication.relate(total.row, [g.row for g in groups])
+        publication.relate(total.pa, [g.pa for g in groups])
+        publication.relate(total.sa, [g.sa for g in groups])
+        return total
+
+    headline = total_of([c.headline for c in columns], "All schools")
+    dims = []
+    for d_index, dimension in enumerate(columns[0].dimensions):
+        groups = [
+            total_of([c.dimensions[d_index].groups[g_index] for c in columns], g.label)
+            for g_index, g in enumerate(dimension.groups)
+        ]
+        relate_groups(publication, headline, groups)
+        dims.append(Dimension(dimension.name, groups))
+    bands = []
+    for b_index, band in enumerate(columns[0].bands):
+        parts = [c.bands[b_index] for c in columns]
+        cell = Cell(sum(p.value for p in parts), sum(p.pupils for p in parts), label=band.label)
+        publication.relate(cell, parts)
+        bands.append(cell)
+    publication.relate(headline.row, bands)
+    publication.relate(headline.pa, bands[3:])
+    publication.relate(headline.sa, bands[4:])
+    return TrustColumn(None, None, headline, dims, bands, combined_weeks(columns))

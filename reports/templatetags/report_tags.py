@@ -3,7 +3,7 @@
 from django import template
 from django.utils.html import format_html
 
-from reports.suppression import Cell
+from reports.suppression import NOTE, Cell
 
 register = template.Library()
 
@@ -11,8 +11,8 @@ DASH = '<span class="suppressed" title="{}">–<span class="visually-hidden"> ({
 
 
 def _dash(reason):
-    reason = reason or "not shown"
-    return format_html(DASH, reason, reason)
+    """A hidden figure: every dash says the same (reports.suppression.NOTE), whatever the reason."""
+    return format_html(DASH, NOTE, NOTE)
 
 
 @register.filter
