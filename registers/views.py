@@ -18,8 +18,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
+from . import timing
 from .forms import PupilSearchForm
-from .models import AttendanceCode, Pupil
+from .models import AttendanceCode, Pupil, Staff
 from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS, school_for, staff_of
 from .selectors import (
     AttendanceFigures,
@@ -29,12 +30,14 @@ from .selectors import (
     groups_taught,
     pupil_figures,
     pupil_marks,
+    registers_not_taken_count,
     school_days,
     total_figures,
     visible_groups,
     visible_pupils,
     year_to_date,
 )
+from .signals import Waiting, office_waiting
 from .years import year_label
 
 PUPILS_PER_PAGE = 50
@@ -81,12 +84,27 @@ def office_home(request, staff):
     period = year_to_date(school)
     figures = total_figures(school=school, date_from=period.date_from, date_to=period.date_to)
     imports = reverse("imports:page") if request.user.has_perm("registers.import_data") else None
+    waiting = [
+        Waiting(
+            "Registers not taken",
+            registers_not_taken_count(school=school, now=timing.now()),
+            reverse("registers:office_missing"),
+            order=30,
+        )
+    ]
+    for _, answer in office_waiting.send(sender=Staff, school=school):
+        waiting.extend(answer or [])
+    waiting.sort(key=lambda w: w.order)
     links = [
         (label, url)
         for label, url in [
             ("Today's attendance", url_or_none("absences:office_today")),
+            ("Find a register", url_or_none("registers:office_registers")),
             ("Missing registers", url_or_none("registers:office_missing")),
-            ("Late arrivals", url_or_none("registers:office_late_arrival")),
+            ("Sign in a late arrival", url_or_none("registers:office_late_arrival")),
+            ("First-day calls", url_or_none("absences:office_follow_up")),
+            ("Overdue N codes", url_or_none("absences:office_overdue")),
+            ("Leave requests", url_or_none("absences:office_leave_list")),
             ("Take a register", url_or_none("registers:today")),
             ("All pupils", reverse("pupil-list")),
             ("Imports from the MIS", imports),
@@ -95,7 +113,9 @@ def office_home(request, staff):
         if url
     ]
     return render(
-        request, "registers/home_office.html", {"school": school, "period": period, "figures": figures, "links": links}
+        request,
+        "registers/home_office.html",
+        {"school": school, "period": period, "figures": figures, "links": links, "waiting": waiting},
     )
 
 

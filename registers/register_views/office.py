@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .. import timing
-from ..models import AM, Mark, Register, RegistrationGroup, Staff
+from ..calendar import describe_non_school_day
+from ..models import AM, Mark, Register, RegistrationGroup, SchoolDay, Staff
 from ..notifications import send_register_reminder
 from ..permissions import is_office_team, require_school, staff_of
-from ..register_forms import LateArrivalForm
-from ..register_selectors import register_time_subquery, register_times, school_roll
+from ..register_forms import LateArrivalForm, RegisterFinderForm
+from ..register_selectors import register_time_subquery, register_times, registers_on, school_roll
 from ..selectors import registers_past_late_time
 from ..services import Actor, MarkEntry, MarkValidationError, open_registers, record_marks
 
@@ -121,6 +122,33 @@ def office_remind(request, pk):
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)
     return redirect("registers:office_missing")
+
+
+# --- any register, past or today -------------------------------------------------------------
+
+
+@login_required
+def office_registers(request):
+    """Find any register (a date, a session, a group; taken or not) to open and amend it."""
+    school = require_office(request)
+    today = timezone.localtime(timing.now()).date()
+    groups = list(RegistrationGroup.objects.filter(school=school).order_by("year", "name"))
+    form = RegisterFinderForm(request.GET or None, groups=groups, initial={"day": today})
+    day, session, group_id = today, "", None
+    if form.is_bound and form.is_valid():
+        day, session, group_id = form.cleaned_data["day"], form.cleaned_data["session"], form.cleaned_data["group"]
+    school_day = SchoolDay.objects.filter(school=school, date=day).exists()
+    listings = registers_on(school, day, session=session, group_id=group_id) if school_day else []
+    context = {
+        "form": form,
+        "day": day,
+        "today": today,
+        "listings": listings,
+        "not_school_day": None if school_day else describe_non_school_day(school, day),
+        "previous": day - dt.timedelta(days=1),
+        "next": day + dt.timedelta(days=1),
+    }
+    return render(request, "registers/office_registers.html", context, status=400 if form.errors else 200)
 
 
 # --- late arrivals --------------------------------------------------------------------------
