@@ -114,20 +114,20 @@ def parse_register_post(data, *, session: str) -> RegisterSubmission:
 
 
 class LateArrivalForm(forms.Form):
-    """The office signs in a pupil who arrived late; the server decides L or U from the time."""
+    """The office signs in a pupil who arrived late (found by the search above the form); the
+    register rule decides present, L or U and the minutes from the arrival time."""
 
-    pupil = forms.TypedChoiceField(label="Pupil", coerce=int, choices=())
+    pupil = forms.IntegerField(widget=forms.HiddenInput, error_messages={"required": "Find the pupil first."})
     session = forms.ChoiceField(label="Session", choices=[(AM, "Morning (AM)"), (PM, "Afternoon (PM)")])
-    arrived = forms.TimeField(label="Arrived at", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    arrived = forms.TimeField(
+        label="Arrived at",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={
+            "invalid": "Enter the time they arrived, e.g. 09:40.",
+            "required": "Enter the time they arrived.",
+        },
+    )
     comment = forms.CharField(label="Note (optional)", max_length=200, required=False)
-
-    def __init__(self, *args, pupils=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        choices = [("", "Choose a pupil")]
-        for pupil in pupils:
-            group = pupil.group.name if pupil.group_id else "No group"
-            choices.append((pupil.pk, f"{pupil.name} ({group})"))
-        self.fields["pupil"].choices = choices
 
     def arrival(self, day: dt.date) -> dt.datetime:
         return timezone.make_aware(dt.datetime.combine(day, self.cleaned_data["arrived"]))

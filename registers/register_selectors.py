@@ -52,12 +52,14 @@ def _on_roll(day: dt.date):
 # --- a register and its times -----------------------------------------------------------------
 
 
-def register_time_subquery(field_name: str):
+def register_time_subquery(field_name: str, via: str = ""):
     """The register's own time `field_name` (opens, late_after, closes) for its group's phase and
-    session, as a subquery to annotate registers with."""
+    session, as a subquery to annotate registers with (or rows pointing at one: `via="register__"`)."""
     return Subquery(
         RegisterTime.objects.filter(
-            school=OuterRef("school_id"), phase=OuterRef("group__phase"), session=OuterRef("session")
+            school=OuterRef(f"{via}school_id"),
+            phase=OuterRef(f"{via}group__phase"),
+            session=OuterRef(f"{via}session"),
         ).values(field_name)[:1]
     )
 
