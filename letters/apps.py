@@ -6,11 +6,13 @@ class LettersConfig(AppConfig):
     name = "letters"
 
     def ready(self):
+        from absences.family_letters import provide_family_letters
         from absences.services import leave_decided
         from interventions.policy.letter_templates import provide_letter_titles
         from interventions.signals import letters_requested
 
         from . import permissions  # noqa: F401  (registers the permissions)
+        from .family import family_letters, open_family_letter
         from .selectors import template_titles
         from .signals import leave_decision_made, letters_for_accepted_alerts
 
@@ -18,3 +20,4 @@ class LettersConfig(AppConfig):
         # the officer's worklist: accepted proposals' letters, one batch per template
         letters_requested.connect(letters_for_accepted_alerts, dispatch_uid="letters.worklist_letters")
         provide_letter_titles(template_titles)  # the policy pages name the letters a rule proposes
+        provide_family_letters(family_letters, open_family_letter)  # the parent portal's letters
