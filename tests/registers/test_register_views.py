@@ -60,7 +60,13 @@ def test_today_lists_this_session_and_the_next_with_state_and_closing_time(schoo
     assert Register.objects.filter(date=MONDAY).count() == 2  # created lazily, once
     with clock(13, 5):
         items = tclient.get(reverse("registers:today")).context["items"]
-    assert [(i.register.date, i.register.session) for i in items] == [(MONDAY, "PM"), (MONDAY + dt.timedelta(1), "AM")]
+    # the morning register, closed and not taken, stays for the teacher to take; then the next session
+    assert [(i.register.date, i.register.session) for i in items] == [
+        (MONDAY, "AM"),
+        (MONDAY, "PM"),
+        (MONDAY + dt.timedelta(1), "AM"),
+    ]
+    assert (items[0].state.value, items[0].taken, items[0].may_take) == ("closed", False, True)
     with clock(9, 5):
         items = tclient.get(reverse("registers:today")).context["items"]
     assert items[0].state.value == "late"
