@@ -173,11 +173,12 @@ def test_the_office_finds_amends_and_signs_in(page, klass, school):
         expect(page.get_by_role("heading", name=re.compile("Friday 20 November"))).to_be_visible()
         # change an N to I without the reason: the error is in that pupil's row
         n_pupil = next(p for p in pupils if Mark.objects.get(pupil=p, date=FRIDAY, session="AM").code.code == "N")
-        page.get_by_label(f"Other code for {n_pupil.name}").fill("I")
+        page.locator(f"input[name='other-{n_pupil.pk}']").fill("I")
         page.get_by_role("button", name="Save register").click()
         row = page.locator(f"#pupil-{n_pupil.pk}")
         expect(row.locator(".row-errors")).to_contain_text("needs a reason")
-        reason = row.get_by_label(f"Reason for changing {n_pupil.name}’s mark")
+        reason = row.locator(f"input[name='reason-{n_pupil.pk}']")
+        expect(reason).to_have_accessible_name(f"Reason for changing {n_pupil.name}’s mark")
         expect(reason).to_have_attribute("aria-invalid", "true")
         look(page, "office-amend-error")
         reason.fill("mother phoned on Friday: ill")
@@ -191,7 +192,7 @@ def test_the_office_finds_amends_and_signs_in(page, klass, school):
         expect(results).to_have_count(2)
         expect(results.first).to_contain_text("Year 3 · Year 3 · UPN")
         look(page, "office-late-search")
-        target = pupils[0] if pupils[0].legal_forename == "Reuben" else pupils[1]
+        target = next(p for p in pupils if p.legal_forename == "Reuben")
         page.locator(f"#late-results a[href*='pupil={target.pk}']").click()
         page.get_by_label("Arrived at").fill("09:41")
         look(page, "office-late-chosen")
