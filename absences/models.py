@@ -83,6 +83,7 @@ class AbsenceReport(SessionRange):
         QUERIED = "queried", "The school has a question"
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Not accepted"
+        WITHDRAWN = "withdrawn", "Withdrawn by the parent/carer"
 
     # The code the office is offered first for each reason (it may choose another).
     DEFAULT_CODES = {Reason.ILLNESS: "I", Reason.MEDICAL: "M", Reason.RELIGIOUS: "R", Reason.OTHER: ""}

@@ -6,11 +6,13 @@ class LettersConfig(AppConfig):
     name = "letters"
 
     def ready(self):
+        from absences.family_letters import provide_family_letters
         from absences.services import leave_decided
         from interventions.policy.letter_templates import provide_letter_titles
         from interventions.signals import letters_requested
 
         from . import permissions  # noqa: F401  (registers the permissions)
+        from .family import family_letters, open_family_letter
         from .selectors import template_titles
         from .signals import leave_decision_made, letters_for_accepted_alerts
 
@@ -24,3 +26,4 @@ class LettersConfig(AppConfig):
         from .retention import sweep_letters
 
         register_sweeper("letters", "Letters (and their PDFs)", sweep_letters, order=40)
+        provide_family_letters(family_letters, open_family_letter)  # the parent portal's letters

@@ -2,8 +2,9 @@
 
 The register page is one plain HTML form (it works without JavaScript): for each pupil
 `mark-<id>` (a radio: present, L or N), `other-<id>` (any national code, typed), `minutes-<id>`,
-`version-<id>` (the mark's version shown on the page, 0 for none) and `was-<id>` (the code and
-minutes shown, so a row the teacher did not touch is not sent again)."""
+`arrived-<id>` (when a late pupil arrived; it decides the minutes), `reason-<id>` (the office's
+reason for changing that row's mark), `version-<id>` (the mark's version shown on the page, 0 for
+none) and `was-<id>` (the code and minutes shown, so a row the teacher did not touch is not sent again)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 from .models import AM, PM
 from .services import normalise_symbol as normalise_code
 
-FIELD = re.compile(r"^(mark|other|minutes|version|was)-(\d+)$")
+FIELD = re.compile(r"^(mark|other|minutes|arrived|reason|version|was)-(\d+)$")
 CODE_SHAPE = re.compile(r"^[A-Z0-9/\\#]{1,2}$")
 
 
@@ -29,6 +30,9 @@ class SubmittedRow:
     minutes_raw: str = ""
     version: int | None = None
     was: tuple[str, int | None] | None = None
+    arrived: dt.time | None = None
+    arrived_raw: str = ""
+    reason: str = ""
     errors: list[str] = field(default_factory=list)
 
 
@@ -44,6 +48,17 @@ def _int(value: str) -> int | None:
     if not value:
         return None
     return int(value)
+
+
+CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})(?::\d{2})?$")
+
+
+def parse_clock(value: str) -> dt.time | None:
+    """A time of day as a person or a time input types it (9:40, 09:40, 09.40); None if it is not one."""
+    match = CLOCK.match(value.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        return None
+    return dt.time(int(match.group(1)), int(match.group(2)))
 
 
 def parse_was(value: str) -> tuple[str, int | None] | None:
@@ -80,6 +95,12 @@ def parse_register_post(data, *, session: str) -> RegisterSubmission:
                 raise ValueError
         except ValueError:
             row.errors.append("minutes late must be a whole number of minutes, e.g. 5.")
+        row.arrived_raw = (data.get(f"arrived-{pupil_id}") or "").strip()
+        if row.arrived_raw:
+            row.arrived = parse_clock(row.arrived_raw)
+            if row.arrived is None:
+                row.errors.append("the arrival time must be a time of day, e.g. 09:40.")
+        row.reason = (data.get(f"reason-{pupil_id}") or "").strip()[:500]
         try:
             row.version = _int(data.get(f"version-{pupil_id}", ""))
         except ValueError:
@@ -93,20 +114,34 @@ def parse_register_post(data, *, session: str) -> RegisterSubmission:
 
 
 class LateArrivalForm(forms.Form):
-    """The office signs in a pupil who arrived late; the server decides L or U from the time."""
+    """The office signs in a pupil who arrived late (found by the search above the form); the
+    register rule decides present, L or U and the minutes from the arrival time."""
 
-    pupil = forms.TypedChoiceField(label="Pupil", coerce=int, choices=())
+    pupil = forms.IntegerField(widget=forms.HiddenInput, error_messages={"required": "Find the pupil first."})
     session = forms.ChoiceField(label="Session", choices=[(AM, "Morning (AM)"), (PM, "Afternoon (PM)")])
-    arrived = forms.TimeField(label="Arrived at", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    arrived = forms.TimeField(
+        label="Arrived at",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={
+            "invalid": "Enter the time they arrived, e.g. 09:40.",
+            "required": "Enter the time they arrived.",
+        },
+    )
     comment = forms.CharField(label="Note (optional)", max_length=200, required=False)
-
-    def __init__(self, *args, pupils=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        choices = [("", "Choose a pupil")]
-        for pupil in pupils:
-            group = pupil.group.name if pupil.group_id else "No group"
-            choices.append((pupil.pk, f"{pupil.name} ({group})"))
-        self.fields["pupil"].choices = choices
 
     def arrival(self, day: dt.date) -> dt.datetime:
         return timezone.make_aware(dt.datetime.combine(day, self.cleaned_data["arrived"]))
+
+
+class RegisterFinderForm(forms.Form):
+    """The office looks for a register: a date (today by default), a session, a group."""
+
+    day = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    session = forms.ChoiceField(
+        label="Session", required=False, choices=[("", "Both"), (AM, "Morning (AM)"), (PM, "Afternoon (PM)")]
+    )
+    group = forms.TypedChoiceField(label="Group", required=False, coerce=int, empty_value=None, choices=())
+
+    def __init__(self, *args, groups=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [("", "All groups")] + [(g.pk, g.name) for g in groups]

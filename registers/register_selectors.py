@@ -52,12 +52,14 @@ def _on_roll(day: dt.date):
 # --- a register and its times -----------------------------------------------------------------
 
 
-def register_time_subquery(field_name: str):
+def register_time_subquery(field_name: str, via: str = ""):
     """The register's own time `field_name` (opens, late_after, closes) for its group's phase and
-    session, as a subquery to annotate registers with."""
+    session, as a subquery to annotate registers with (or rows pointing at one: `via="register__"`)."""
     return Subquery(
         RegisterTime.objects.filter(
-            school=OuterRef("school_id"), phase=OuterRef("group__phase"), session=OuterRef("session")
+            school=OuterRef(f"{via}school_id"),
+            phase=OuterRef(f"{via}group__phase"),
+            session=OuterRef(f"{via}session"),
         ).values(field_name)[:1]
     )
 
@@ -254,3 +256,44 @@ def session_attendance(*, school, day: dt.date, session: str) -> SessionAttendan
     return SessionAttendance(
         groups=groups, years=sorted(years.values(), key=lambda y: y["year"]), totals=totals, unexplained=unexplained
     )
+
+
+# --- the office: any register, past or today ---------------------------------------------------
+
+
+@dataclass
+class RegisterListing:
+    """One group's register for one session as the office's register finder lists it."""
+
+    group: RegistrationGroup
+    day: dt.date
+    session: str
+    register: Register | None  # None: nobody has opened it yet
+
+    @property
+    def taken(self) -> bool:
+        return self.register is not None and self.register.state != Register.State.NOT_TAKEN
+
+
+def registers_on(school, day: dt.date, *, session: str = "", group_id: int | None = None) -> list[RegisterListing]:
+    """Every register of `day` (both sessions, or one), taken or not, for each group with pupils
+    on roll that day: two queries whatever the number of groups. Nothing is opened or written."""
+    groups = (
+        RegistrationGroup.objects.filter(school=school)
+        .filter(
+            Exists(
+                Enrolment.objects.filter(pupil__group_id=OuterRef("pk"), admission_date__lte=day).filter(
+                    Q(leaving_date__isnull=True) | Q(leaving_date__gte=day)
+                )
+            )
+        )
+        .order_by("year", "name")
+    )
+    if group_id is not None:
+        groups = groups.filter(pk=group_id)
+    sessions = [session] if session in (AM, PM) else [AM, PM]
+    found = {
+        (r.group_id, r.session): r
+        for r in Register.objects.filter(school=school, date=day, session__in=sessions).select_related("taken_by")
+    }
+    return [RegisterListing(g, day, s, found.get((g.pk, s))) for g in groups for s in sessions]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("registers/<int:pk>/", register_page.register_page, name="register"),
     path("registers/<int:group_id>/<str:day>/<str:session>/", register_page.register_for, name="register_for"),
     path("notifications/<int:pk>/dismiss/", teacher_day.dismiss_notification, name="dismiss_notification"),
+    path("office/registers/", office.office_registers, name="office_registers"),
     path("office/missing-registers/", office.office_missing, name="office_missing"),
     path("office/missing-registers/<int:pk>/remind/", office.office_remind, name="office_remind"),
     # Today's attendance is absences' page now (it joins the register with parents' reports);

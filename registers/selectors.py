@@ -426,3 +426,21 @@ def registers_past_late_time(*, school, now: dt.datetime, year: int | None = Non
             if register_times is not None and now > timing.late_at(register_times, today):
                 due.append((group, session, register_times))
     return due
+
+
+def registers_not_taken_count(*, school, now: dt.datetime) -> int:
+    """How many of today's registers are past their late time and not taken (the office's home
+    page count; the missing-registers page lists them)."""
+    from django.utils import timezone
+
+    from .models import Register
+
+    due = registers_past_late_time(school=school, now=now)
+    if not due:
+        return 0
+    taken = set(
+        Register.objects.filter(school=school, date=timezone.localtime(now).date())
+        .exclude(state=Register.State.NOT_TAKEN)
+        .values_list("group_id", "session")
+    )
+    return sum(1 for group, session, _ in due if (group.pk, session) not in taken)

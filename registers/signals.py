@@ -1,5 +1,7 @@
+from dataclasses import dataclass
+
 from django.db.models.signals import post_migrate, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .audit_triggers import install_audit_triggers
 from .codes import load_codes
@@ -29,3 +31,19 @@ def _staff_position_group(sender, instance, **kwargs):
     group, _ = Group.objects.get_or_create(name=wanted)
     instance.user.groups.remove(*instance.user.groups.filter(name__in=names - {wanted}))
     instance.user.groups.add(group)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One kind of work waiting for the office, as its home page counts it: what, how many, where."""
+
+    label: str
+    count: int
+    url: str
+    order: int = 50
+
+
+# Sent by the office's home page with `school`; apps above registers (absences: reports, first-day
+# calls, leave) answer with a list of `Waiting`, so the home page counts their work without
+# importing them.
+office_waiting = Signal()

@@ -5,9 +5,12 @@ Who may write when (`registers.timing`):
 - Nothing is written on a day that is not a school day, or for a register with no times set.
 - A class teacher may write from when the register opens until the end of its day; the office
   and integrations may write at any time.
-- A late arrival (`L` or `U`) recorded by a teacher is `L` with the minutes they give (or the
-  clock's) before the register closes, and `U` with the server's minutes after; anyone else's
-  `L`/`U` without minutes gets the clock's.
+- A late arrival (`L` or `U`) recorded by a teacher or the office is decided by when the pupil
+  arrived (an arrival time, or minutes after the late time), checked against the register's
+  times: `L` before it closes, `U` from then, with the minutes to the arrival — never to the
+  moment it is typed in. While the register is open an arrival given no time is now; after it
+  closes the time must be given. An integration's `L`/`U` keeps its code and minutes (the
+  clock's when it gives none).
 - After the register closes a teacher may still give a first mark to a pupil left unmarked, but
   never change a mark already there: only the office can, with a reason.
 - A change to an existing mark needs a reason: while the register is open the automatic one
@@ -118,6 +121,7 @@ class MarkWish:
     comment: str | None = None
     reason: str = ""
     line: int | None = None
+    arrived: dt.time | None = None  # when a late pupil arrived (the school's local time)
 
 
 class OnRoll(Protocol):
@@ -237,7 +241,15 @@ def take_register(
         wished += [MarkWish(pupil.pk, present) for pupil in roll if not pupil.mark_id and pupil.pk not in asked]
 
     for wish in wished:
-        outcome = _mark_for(wish, on_roll.get(wish.pupil_id), register=register, times=times, teacher=teacher, now=now)
+        outcome = _mark_for(
+            wish,
+            on_roll.get(wish.pupil_id),
+            register=register,
+            times=times,
+            teacher=teacher,
+            now=now,
+            taken_by_office=taken_by.kind == Taker.OFFICE,
+        )
         if isinstance(outcome, Refusal):
             result.refusals.append(outcome)
         elif outcome is None:
@@ -288,8 +300,31 @@ def take_register(
     return result
 
 
+def _arrival(wish: MarkWish, pupil: OnRoll, *, times, day: dt.date, now: dt.datetime) -> dt.datetime | Refusal:
+    """When a late pupil arrived: the time given, or the minutes given after the late time, or —
+    while the register is open — now. After it closes a time must be given."""
+    if wish.arrived is not None:
+        arrival = timing.at(day, wish.arrived)
+    elif wish.minutes_late is not None:
+        arrival = timing.arrival_from_minutes(times, day, wish.minutes_late)
+    elif not timing.is_closed(times, day, now):
+        return now
+    else:
+        return Refusal(
+            Why.INVALID,
+            f"{pupil.name}: enter the time they arrived (the register closed at {times.closes:%H:%M}, "
+            "so the time decides between L and U and the minutes late).",
+            pupil_id=pupil.pk,
+            line=wish.line,
+        )
+    problem = timing.arrival_problem(times, day, arrival, now)
+    if problem:
+        return Refusal(Why.INVALID, f"{pupil.name}: {problem}.", pupil_id=pupil.pk, line=wish.line)
+    return arrival
+
+
 def _mark_for(
-    wish: MarkWish, pupil: OnRoll | None, *, register, times, teacher: bool, now
+    wish: MarkWish, pupil: OnRoll | None, *, register, times, teacher: bool, now, taken_by_office: bool = False
 ) -> MarkEntry | Refusal | None:
     """What one wish comes to: the entry to write, a refusal, or None when there is nothing to write."""
     day, session = register.date, register.session
@@ -302,8 +337,11 @@ def _mark_for(
         )
     code, minutes = normalise_symbol(wish.code, session), wish.minutes_late
     if code in LATE_CODES:
-        if teacher:
-            code, minutes = timing.teacher_late_mark(times, day, now, minutes)
+        if teacher or wish.arrived is not None or taken_by_office:
+            arrival = _arrival(wish, pupil, times=times, day=day, now=now)
+            if isinstance(arrival, Refusal):
+                return arrival
+            code, minutes = timing.arrival_mark(times, day, session, arrival)
         elif minutes is None:
             minutes = timing.minutes_late(times, day, now)
     else:

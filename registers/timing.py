@@ -8,7 +8,8 @@ that closes at 09:20 closes at 09:20 in both GMT and BST.
 - An arrival at or before `late_after` is present (`/` or `\\`).
 - An arrival after `late_after` and before `closes` is `L` (counts as present).
 - An arrival at or after `closes` is `U` (unauthorised absence).
-- Minutes late, for `L` and `U`, are counted from `late_after`, rounded up to whole minutes.
+- Minutes late, for `L` and `U`, are counted from `late_after`, rounded up to whole minutes, to the
+  moment the pupil arrived (given by whoever records it), never to the moment it is typed in.
 - A teacher may change the register until it closes; after that only the office amends, with a
   reason. A teacher may still record a first mark for a pupil left unmarked (a late arrival
   becomes `U`), but never change one already there.
@@ -118,13 +119,19 @@ def arrival_mark(times, day: dt.date, session: str, arrival: dt.datetime) -> tup
     return code, minutes_late(times, day, arrival)
 
 
-def teacher_late_mark(times, day: dt.date, now: dt.datetime, minutes: int | None) -> tuple[str, int]:
-    """A teacher records a late arrival (`L` or `U`) now: before the register closes it is `L`
-    with the minutes the teacher gave (or the clock's); after it closes it is `U` with the
-    minutes the server computes."""
-    if is_closed(times, day, now):
-        return "U", minutes_late(times, day, now)
-    return "L", minutes if minutes is not None else minutes_late(times, day, now)
+def arrival_from_minutes(times, day: dt.date, minutes: int) -> dt.datetime:
+    """The moment a pupil `minutes` late arrived (minutes count from the late time)."""
+    return late_at(times, day) + dt.timedelta(minutes=minutes)
+
+
+def arrival_problem(times, day: dt.date, arrival: dt.datetime, now: dt.datetime) -> str | None:
+    """Why `arrival` cannot be a pupil's arrival for this register (None when it can): before the
+    register opened, or later than now (one minute's grace for clocks a little apart)."""
+    if arrival < opens_at(times, day):
+        return f"an arrival at {timezone.localtime(arrival):%H:%M} is before the register opened at {times.opens:%H:%M}"
+    if arrival > now + dt.timedelta(minutes=1):
+        return f"an arrival at {timezone.localtime(arrival):%H:%M} on {day:%a %d %b} has not happened yet"
+    return None
 
 
 def teacher_may_change_marks(times, day: dt.date, now: dt.datetime) -> bool:

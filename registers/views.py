@@ -18,9 +18,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 
+from . import timing
 from .forms import PupilSearchForm
-from .models import AttendanceCode, Pupil
+from .models import Pupil, Staff
 from .permissions import AGGREGATE_ONLY, OFFICE_TEAM, TEACHERS, school_for, staff_of
+from .pupil_calendar import calendar_strip
 from .selectors import (
     AttendanceFigures,
     YearToDate,
@@ -31,12 +33,13 @@ from .selectors import (
     groups_taught,
     pupil_figures,
     pupil_marks,
-    school_days,
+    registers_not_taken_count,
     total_figures,
     visible_groups,
     visible_pupils,
     year_to_date,
 )
+from .signals import Waiting, office_waiting
 from .years import year_label
 
 PUPILS_PER_PAGE = 50
@@ -83,12 +86,27 @@ def office_home(request, staff):
     period = year_to_date(school)
     figures = total_figures(school=school, date_from=period.date_from, date_to=period.date_to)
     imports = reverse("imports:page") if request.user.has_perm("registers.import_data") else None
+    waiting = [
+        Waiting(
+            "Registers not taken",
+            registers_not_taken_count(school=school, now=timing.now()),
+            reverse("registers:office_missing"),
+            order=30,
+        )
+    ]
+    for _, answer in office_waiting.send(sender=Staff, school=school):
+        waiting.extend(answer or [])
+    waiting.sort(key=lambda w: w.order)
     links = [
         (label, url)
         for label, url in [
             ("Today's attendance", url_or_none("absences:office_today")),
+            ("Find a register", url_or_none("registers:office_registers")),
             ("Missing registers", url_or_none("registers:office_missing")),
-            ("Late arrivals", url_or_none("registers:office_late_arrival")),
+            ("Sign in a late arrival", url_or_none("registers:office_late_arrival")),
+            ("First-day calls", url_or_none("absences:office_follow_up")),
+            ("Overdue N codes", url_or_none("absences:office_overdue")),
+            ("Leave requests", url_or_none("absences:office_leave_list")),
             ("Take a register", url_or_none("registers:today")),
             ("All pupils", reverse("pupil-list")),
             ("Imports from the MIS", imports),
@@ -97,7 +115,9 @@ def office_home(request, staff):
         if url
     ]
     return render(
-        request, "registers/home_office.html", {"school": school, "period": period, "figures": figures, "links": links}
+        request,
+        "registers/home_office.html",
+        {"school": school, "period": period, "figures": figures, "links": links, "waiting": waiting},
     )
 
 
@@ -152,70 +172,6 @@ def pupil_list(request):
 
 
 # --- the pupil page -----------------------------------------------------------------------
-
-
-@dataclass
-class Cell:
-    """One weekday in the calendar strip: its AM and PM marks, or why there are none."""
-
-    date: dt.date
-    school_day: bool = False
-    future: bool = False
-    on_roll: bool = True
-    am: object = None
-    pm: object = None
-
-    @property
-    def sessions(self):
-        return [("AM", self.am), ("PM", self.pm)]
-
-
-@dataclass
-class Week:
-    monday: dt.date
-    number: int
-    cells: list[Cell]
-
-
-@dataclass
-class TermStrip:
-    name: str
-    weeks: list[Week]
-
-
-def mark_style(code: AttendanceCode | None) -> str:
-    if code is None:
-        return "none"
-    if code.code == "L":
-        return "late"
-    return code.category
-
-
-def calendar_strip(pupil: Pupil, period: YearToDate, marks) -> list[TermStrip]:
-    """Every school day of the period, week by week within each term, with the pupil's marks.
-    Non-school days are left out (a weekday without sessions in a school week is blank)."""
-    days = list(school_days(school_id=pupil.school_id, date_from=period.date_from, date_to=period.date_to))
-    by_session = {(m.date, m.session): m for m in marks}
-    for mark in marks:
-        mark.style = mark_style(mark.code)
-    enrolments = list(pupil.enrolments.all())
-    strips = []
-    for term, term_days in groupby(days, key=lambda d: d.term):
-        weeks = []
-        for monday, week_days in groupby(term_days, key=lambda d: d.date - dt.timedelta(days=d.date.weekday())):
-            week_days = list(week_days)
-            cells = {d: Cell(monday + dt.timedelta(days=d)) for d in range(5)}
-            for cell in cells.values():
-                cell.future = cell.date > period.date_to
-            for day in week_days:
-                cell = cells[day.date.weekday()]
-                cell.school_day = True
-                cell.on_roll = any(e.covers(day.date) for e in enrolments)
-                cell.am = by_session.get((day.date, "AM"))
-                cell.pm = by_session.get((day.date, "PM"))
-            weeks.append(Week(monday, week_days[0].week_number, [cells[d] for d in range(5)]))
-        strips.append(TermStrip(f"{term.name} term {term.academic_year.name}", weeks))
-    return strips
 
 
 @dataclass

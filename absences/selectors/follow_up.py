@@ -51,7 +51,7 @@ def overdue_n(school, on: dt.date | None = None) -> list[OverdueN]:
     first = min(m.date for m in marks)
     reports = defaultdict(list)
     for report in AbsenceReport.objects.filter(pupil_id__in=pupil_ids, end_date__gte=first).exclude(
-        status=AbsenceReport.Status.DECLINED
+        status__in=(AbsenceReport.Status.DECLINED, AbsenceReport.Status.WITHDRAWN)
     ):
         reports[report.pupil_id].append(report)
     leave = defaultdict(list)
@@ -243,7 +243,7 @@ def illness_prompts(school, on: dt.date | None = None) -> list[Prompt]:
     extra: dict[int, int] = defaultdict(int)
     for report in AbsenceReport.objects.filter(
         school=school, reason=AbsenceReport.Reason.ILLNESS, expected_return__isnull=False
-    ).exclude(status=AbsenceReport.Status.DECLINED):
+    ).exclude(status__in=(AbsenceReport.Status.DECLINED, AbsenceReport.Status.WITHDRAWN)):
         if report.expected_return > report.end_date + dt.timedelta(days=1):
             extra[report.pupil_id] += (
                 2

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from registers.models import Mark, Pupil
-from registers.selectors import AttendanceFigures, pupil_figures
+from registers.models import AttendanceCode, Mark, Pupil
+from registers.pupil_calendar import calendar_strip
+from registers.selectors import AttendanceFigures, pupil_figures, pupil_marks, year_to_date
 
 from ..models import AbsenceReport, LeaveRequest
 from .school_days import school_days_before, year_range
@@ -83,6 +84,36 @@ def child_summary(pupil: Pupil, today: dt.date | None = None, recent_days: int =
         .order_by("date", "session")[:20]
     )
     return ChildSummary(pupil, figures, recent, start, end, planned)
+
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+MISSED = (AttendanceCode.Category.AUTHORISED, AttendanceCode.Category.UNAUTHORISED)
+
+
+@dataclass
+class ChildYear:
+    """A child's school year for their family: the calendar of every session (as the staff pupil
+    page draws it, without staff notes or amendment history), every session missed, and the key
+    to the codes used — each in plain words."""
+
+    strips: list
+    missed: list[Mark]
+    codes_used: list[tuple[str, str, int]]  # (code, what it means in plain words, sessions)
+    date_from: dt.date
+    date_to: dt.date
+
+
+def child_year(pupil: Pupil, today: dt.date | None = None) -> ChildYear:
+    """Two queries for the marks and the school days, whatever the length of the year."""
+    period = year_to_date(pupil.school, today)
+    marks = list(pupil_marks(pupil=pupil, date_from=period.date_from, date_to=period.date_to))
+    counts: dict[str, list] = {}
+    for mark in marks:
+        mark.plain = plain_meaning(mark.code)
+        counts.setdefault(mark.code.code, [mark.plain, 0])[1] += 1
+    codes_used = sorted(((code, plain, n) for code, (plain, n) in counts.items()), key=lambda c: (-c[2], c[0]))
+    missed = [mark for mark in marks if mark.code.category in MISSED]
+    return ChildYear(calendar_strip(pupil, period, marks), missed, codes_used, period.date_from, period.date_to)
 
 
 def family_reports(pupils):

@@ -33,6 +33,6 @@ def reported_pupil_ids(*, school, day: dt.date, session: str) -> set[int]:
     """Pupils whose parent/carer has reported an absence covering this session (waiting,
     queried or accepted — not declined): the office does not need to chase them first."""
     reports = AbsenceReport.objects.filter(school=school, start_date__lte=day, end_date__gte=day).exclude(
-        status=AbsenceReport.Status.DECLINED
+        status__in=(AbsenceReport.Status.DECLINED, AbsenceReport.Status.WITHDRAWN)
     )
     return {report.pupil_id for report in reports if report.covers(day, session)}

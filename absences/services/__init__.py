@@ -37,6 +37,7 @@ from .reports import (
     edit_absence_report,
     query_report,
     submit_absence_report,
+    withdraw_absence_report,
 )
 
 __all__ = [
@@ -59,5 +60,6 @@ __all__ = [
     "refuse_leave",
     "resolve_n_marks",
     "submit_absence_report",
+    "withdraw_absence_report",
     "submit_leave_request",
 ]

@@ -191,6 +191,24 @@ def accept_report(*, report: AbsenceReport, user, code: str | None = None, note:
     return result.created + result.amended
 
 
+def withdraw_absence_report(*, report: AbsenceReport, user) -> AbsenceReport:
+    """A parent takes back a report the office has not yet decided (waiting, or with a question
+    from the office). Nothing was written to the register for it, so nothing is undone."""
+    if not parent_pupils(user).filter(pk=report.pupil_id).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        report = AbsenceReport.objects.select_for_update().get(pk=report.pk)
+        if not report.is_open:
+            raise AbsenceError(
+                f"The school has already dealt with this report ({report.get_status_display().lower()}), "
+                "so it can't be withdrawn now. Please contact the office."
+            )
+        report.status = AbsenceReport.Status.WITHDRAWN
+        report._change_reason = "withdrawn by parent"
+        report.save()
+    return report
+
+
 def query_report(*, report: AbsenceReport, user, message: str) -> AbsenceReport:
     require_office(user, report.school)
     if not message.strip():

@@ -1,5 +1,6 @@
-"""The parent portal: the children's attendance, reporting an absence (and changing the report
-until the office acts), asking for leave of absence, and the evidence files sent."""
+"""The parent portal: the children's attendance (every session this year), reporting an absence
+(and changing or withdrawing the report until the office acts), asking for leave of absence, the
+evidence files sent and the letters the school sent."""
 
 from __future__ import annotations
 
@@ -10,17 +11,26 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from common.ratelimits import PARENT_FORM, limit
 
+from ..family_letters import letters_for, open_letter
 from ..follow_up_presets import policy_for
 from ..forms import LeaveForm, ReportEditForm, ReportForm, add_refusal
 from ..models import AbsenceReport, EvidenceFile, LeaveRequest
 from ..permissions import may_see_evidence, parent_pupils
-from ..selectors.parent_portal import child_summary, family_leave_requests, family_reports, reports_sent_together
+from ..selectors.parent_portal import (
+    WEEKDAYS,
+    child_summary,
+    child_year,
+    family_leave_requests,
+    family_reports,
+    reports_sent_together,
+)
 from ..services.errors import AbsenceError
 from ..services.leave import submit_leave_request
-from ..services.reports import edit_absence_report, submit_absence_report
+from ..services.reports import edit_absence_report, submit_absence_report, withdraw_absence_report
 from .access import own, parent_required
 
 
@@ -40,12 +50,31 @@ def child(request, pk):
     pupil = next((c for c in request.children if c.pk == pk), None)
     if pupil is None:
         raise Http404
-    summary = child_summary(pupil)
     return render(
         request,
         "absences/child.html",
-        {"summary": summary, "reports": family_reports([pupil]), "leave_requests": family_leave_requests([pupil])},
+        {
+            "summary": child_summary(pupil),
+            "year": child_year(pupil),
+            "weekdays": WEEKDAYS,
+            "letters": letters_for([pupil.pk]),
+            "reports": family_reports([pupil]),
+            "leave_requests": family_leave_requests([pupil]),
+        },
     )
+
+
+@parent_required
+def letter(request, pk):
+    """A letter the school sent about one of the parent's own children: the PDF on record."""
+    opened = open_letter(pk, [c.pk for c in request.children])
+    if opened is None:
+        raise Http404
+    handle, filename = opened
+    response = FileResponse(handle, as_attachment=False, filename=filename, content_type="application/pdf")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @parent_required
@@ -113,6 +142,21 @@ def report_edit(request, pk):
             messages.success(request, "Your changes are saved. The school office will see them.")
             return redirect("absences:report_detail", pk=report.pk)
     return render(request, "absences/report_form.html", {"form": form, "editing": report})
+
+
+@parent_required
+@require_POST
+def report_withdraw(request, pk):
+    report = own(request, AbsenceReport.objects.select_related("pupil"), pk)
+    try:
+        withdraw_absence_report(report=report, user=request.user)
+    except AbsenceError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(
+            request, f"Your report for {report.pupil.forename} is withdrawn. The school office will see that."
+        )
+    return redirect("absences:report_detail", pk=report.pk)
 
 
 @parent_required

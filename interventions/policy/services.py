@@ -18,6 +18,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
+from absences.follow_up_presets import apply_preset as apply_follow_up_preset
 from registers.models import School
 
 from ..models import Band, Case, CaseStep, LadderStage, Policy, Rule
@@ -99,7 +100,9 @@ def update_policy(*, policy: Policy, name: str, target_percent, notes: str, user
 @transaction.atomic
 def load_policy_preset(*, school: School, preset: str, activate: bool = True) -> Policy:
     """Create a policy for `school` from one of the five presets (A–E); it becomes the active
-    policy (the previous one is kept, inactive, with its history)."""
+    policy (the previous one is kept, inactive, with its history). An active preset also sets the
+    follow-up and leave half of the same reference policy (absences' `apply_preset`), so the
+    follow-up page and the policy page name the same preset."""
     key = preset.upper()
     if key not in PRESETS:
         raise ValidationError(f"There is no preset '{preset}'; choose one of {', '.join(PRESETS)}.")
@@ -143,6 +146,8 @@ def load_policy_preset(*, school: School, preset: str, activate: bool = True) ->
             task_description=spec.get("task_description", ""),
             monitoring_weeks=spec.get("monitoring_weeks"),
         )
+    if activate:
+        apply_follow_up_preset(school, key)
     return policy
 
 

@@ -19,13 +19,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .. import timing
-from ..models import AM, Mark, Register, RegistrationGroup, Staff
+from ..calendar import describe_non_school_day
+from ..models import AM, Register, RegistrationGroup, SchoolDay, Staff
 from ..notifications import send_register_reminder
 from ..permissions import is_office_team, require_school, staff_of
-from ..register_forms import LateArrivalForm
-from ..register_selectors import register_time_subquery, register_times, school_roll
-from ..selectors import registers_past_late_time
-from ..services import Actor, MarkEntry, MarkValidationError, open_registers, record_marks
+from ..register_forms import LateArrivalForm, RegisterFinderForm
+from ..register_selectors import (
+    register_time_subquery,
+    register_times,
+    registers_on,
+    roll_with_marks,
+    school_roll,
+)
+from ..selectors import registers_past_late_time, search_pupils
+from ..services import Actor, open_registers
+from ..taking import MarkWish, TakenBy, Taker, take_register
 
 
 def require_office(request):
@@ -123,63 +131,109 @@ def office_remind(request, pk):
     return redirect("registers:office_missing")
 
 
+# --- any register, past or today -------------------------------------------------------------
+
+
+@login_required
+def office_registers(request):
+    """Find any register (a date, a session, a group; taken or not) to open and amend it."""
+    school = require_office(request)
+    today = timezone.localtime(timing.now()).date()
+    groups = list(RegistrationGroup.objects.filter(school=school).order_by("year", "name"))
+    form = RegisterFinderForm(request.GET or None, groups=groups, initial={"day": today})
+    day, session, group_id = today, "", None
+    if form.is_bound and form.is_valid():
+        day, session, group_id = form.cleaned_data["day"], form.cleaned_data["session"], form.cleaned_data["group"]
+    school_day = SchoolDay.objects.filter(school=school, date=day).exists()
+    listings = registers_on(school, day, session=session, group_id=group_id) if school_day else []
+    context = {
+        "form": form,
+        "day": day,
+        "today": today,
+        "listings": listings,
+        "not_school_day": None if school_day else describe_non_school_day(school, day),
+        "previous": day - dt.timedelta(days=1),
+        "next": day + dt.timedelta(days=1),
+    }
+    return render(request, "registers/office_registers.html", context, status=400 if form.errors else 200)
+
+
 # --- late arrivals --------------------------------------------------------------------------
+
+
+LATE_SEARCH_RESULTS = 20
+
+
+def _late_context(request, school, day, form, *, pupil=None):
+    query = (request.GET.get("q") or "").strip()
+    roll = school_roll(school, day)
+    matches = list(search_pupils(roll, query)[:LATE_SEARCH_RESULTS]) if query and pupil is None else []
+    return {"form": form, "day": day, "query": query, "matches": matches, "pupil": pupil, "limit": LATE_SEARCH_RESULTS}
 
 
 @login_required
 def office_late_arrival(request):
-    """Sign in a pupil who arrived late: `L` before the register closes, `U` with minutes after,
-    decided by the server from the arrival time; through the register service."""
+    """Sign in a pupil who arrived late: find them by name or UPN (a plain search, with type-ahead
+    when JavaScript runs), then give the arrival time; the register rule (`registers.taking`)
+    decides present, L or U and the minutes from it."""
     school = require_office(request)
     now = timing.now()
     day = timezone.localtime(now).date()
-    pupils = school_roll(school, day)
+    chosen = request.POST.get("pupil") or request.GET.get("pupil")
+    pupil = school_roll(school, day).filter(pk=chosen).first() if (chosen or "").isdigit() else None
     initial = {"arrived": timezone.localtime(now).strftime("%H:%M"), "session": request.GET.get("session", AM)}
-    form = LateArrivalForm(request.POST or None, pupils=pupils, initial=initial)
-    if request.method != "POST" or not form.is_valid():
-        return render(
-            request, "registers/office_late.html", {"form": form, "day": day}, status=400 if form.errors else 200
+    if pupil is not None:
+        initial["pupil"] = pupil.pk
+    form = LateArrivalForm(request.POST or None, initial=initial)
+    if request.method == "GET" and request.GET.get("fragment"):
+        context = _late_context(request, school, day, form)
+        return JsonResponse(
+            {
+                "count": len(context["matches"]),
+                "html": render_to_string("registers/_late_results.html", context, request=request),
+            }
         )
-    pupil = next(p for p in pupils if p.pk == form.cleaned_data["pupil"])
+    if request.method != "POST" or not form.is_valid() or pupil is None:
+        if request.method == "POST" and pupil is None and not form.errors.get("pupil"):
+            form.add_error(None, "That pupil is not on roll today: search for them again.")
+        context = _late_context(request, school, day, form, pupil=pupil)
+        return render(request, "registers/office_late.html", context, status=400 if form.errors else 200)
+    return _sign_in_late(request, school, form, pupil, now)
+
+
+def _sign_in_late(request, school, form, pupil, now):
+    day = timezone.localtime(now).date()
     session = form.cleaned_data["session"]
     arrival = form.arrival(day)
-    if arrival > now + dt.timedelta(minutes=1):
-        form.add_error("arrived", "The arrival time is in the future.")
-        return render(request, "registers/office_late.html", {"form": form, "day": day}, status=400)
-    phase = pupil.group.phase if pupil.group_id else school.register_phases[0]
-    rt = register_times(school_id=school.pk, phase=phase, session=session)
-    if rt is None:
-        form.add_error(None, f"No register times are set for {phase} {session}.")
-        return render(request, "registers/office_late.html", {"form": form, "day": day}, status=400)
-    code, minutes = timing.arrival_mark(rt, day, session, arrival)
-    register = None
-    if pupil.group_id:
-        register = open_registers(school=school, wanted=[(pupil.group, day, session)], user=request.user)[
-            (pupil.group_id, day, session)
-        ]
-    try:
-        record_marks(
-            school=school,
-            entries=[
-                MarkEntry(
-                    pupil_id=pupil.pk,
-                    date=day,
-                    session=session,
-                    code=code,
-                    minutes_late=minutes,
-                    comment=form.cleaned_data["comment"],
-                )
-            ],
-            actor=Actor.for_staff(request.user, staff_of(request.user)),
-            source=Mark.Source.OFFICE,
-            reason=f"late arrival signed in at the office at {arrival:%H:%M}",
-            register=register,
-            now=now,
-        )
-    except MarkValidationError as error:
-        for problem in error.problems:
-            form.add_error(None, problem.message)
-        return render(request, "registers/office_late.html", {"form": form, "day": day}, status=400)
-    late = f" ({minutes} min late)" if minutes is not None else ""
-    messages.success(request, f"{pupil.name} signed in at {arrival:%H:%M}: recorded as {code}{late}.")
+
+    def refuse(message):
+        form.add_error(None, message)
+        context = _late_context(request, school, day, form, pupil=pupil)
+        return render(request, "registers/office_late.html", context, status=400)
+
+    if pupil.group_id is None:
+        return refuse(f"{pupil.name} is in no registration group, so there is no register to sign them into.")
+    register = Register.objects.filter(group=pupil.group, date=day, session=session).select_related(
+        "group", "school"
+    ).first() or Register(school=school, group=pupil.group, date=day, session=session)
+    register.school = school
+    taken_by = TakenBy(Taker.OFFICE, Actor.for_staff(request.user, staff_of(request.user)))
+    wish = MarkWish(pupil.pk, "L", arrived=form.cleaned_data["arrived"], comment=form.cleaned_data["comment"])
+    result = take_register(
+        register=register,
+        times=register_times(school_id=school.pk, phase=pupil.group.phase, session=session),
+        roll=roll_with_marks(register),
+        wishes=[wish],
+        taken_by=taken_by,
+        now=now,
+        reason=f"late arrival signed in at the office at {arrival:%H:%M}",
+    )
+    if result.refusals:
+        return refuse(" ".join(r.message for r in result.refusals))
+    if result.entries:
+        entry = result.entries[0]
+        late = f" ({entry.minutes_late} min late)" if entry.minutes_late is not None else ""
+        messages.success(request, f"{pupil.name} signed in at {arrival:%H:%M}: recorded as {entry.code}{late}.")
+    else:
+        messages.info(request, f"{pupil.name} already had that mark; nothing changed.")
     return redirect(f"{reverse('absences:office_today')}?session={session}")

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .. import timing
@@ -66,6 +67,8 @@ class Row:
     errors: list[str] = field(default_factory=list)
     conflict: str = ""
     css: str = "none"
+    arrived: str = ""  # HH:MM a late pupil arrived, shown in the row's "Arrived at" box
+    reason: str = ""  # the office's reason for changing this row's mark
 
 
 def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, strip=None) -> list[Row]:
@@ -98,6 +101,8 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
                 row.version = sub.version
             if sub.was is not None:
                 row.was = f"{sub.was[0]}|{'' if sub.was[1] is None else sub.was[1]}"
+            row.arrived = sub.arrived_raw
+            row.reason = sub.reason
             row.errors.extend(f"{pupil.name}: {e}" for e in sub.errors)
         if code in (present, "/", "\\"):
             row.chosen = present
@@ -106,6 +111,8 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
         else:
             row.other = code
         row.code = code
+        if not row.arrived and code in ("L", "U") and row.minutes is not None and times is not None:
+            row.arrived = f"{timezone.localtime(timing.arrival_from_minutes(times, register.date, row.minutes)):%H:%M}"
         row.css = mark_css(code, pupil.mark_category if code == pupil.mark_code else None)
         row.strip = []
         for day, session in sessions:
@@ -229,7 +236,13 @@ def _submit(request, register, staff, teacher, times, now):
         )
     wishes = [
         MarkWish(
-            pupil_id=row.pupil_id, code=row.code, minutes_late=row.minutes, expected_version=row.version, shown=row.was
+            pupil_id=row.pupil_id,
+            code=row.code,
+            minutes_late=row.minutes,
+            arrived=row.arrived,
+            expected_version=row.version,
+            shown=row.was,
+            reason=row.reason,
         )
         for row in submitted.rows.values()
     ]

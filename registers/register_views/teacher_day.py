@@ -1,5 +1,6 @@
-"""A teacher's day: this session's and the next session's registers of their groups, with their
-state and closing time, and the office's reminders."""
+"""A teacher's day: every register of today (a morning one left untaken stays, after it closes,
+until it is taken) and the next session's, each saying plainly whether it is taken, with the
+office's reminders as they stand now."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from .. import timing
-from ..models import Register, RegistrationGroup, Staff
+from ..models import AM, PM, Register, RegistrationGroup, Staff
 from ..notifications import mark_read, unread_for
 from ..permissions import is_office_team, require_school, staff_of
 from ..register_selectors import register_times_by_phase, sessions_to_show
@@ -27,6 +28,21 @@ class TodayItem:
     state: timing.State | None
     closes: dt.time | None
     opens: dt.time | None
+    taken: bool = False
+    may_take: bool = False  # the teacher may record marks in it now
+
+    @property
+    def closed(self) -> bool:
+        return self.state == timing.State.CLOSED
+
+
+def slots_for_today(school, now, times) -> list[tuple[dt.date, str]]:
+    """Today's two sessions (if today is a school day) and the next session the teacher will take."""
+    slots = sessions_to_show(school, now, times)
+    today = timezone.localtime(now).date()
+    if any(day == today for day, _ in slots):
+        slots = [(today, AM), (today, PM)] + [slot for slot in slots if slot[0] != today]
+    return slots
 
 
 @login_required
@@ -39,20 +55,24 @@ def today(request):
         raise PermissionDenied("Registers are for staff who take or manage them.")
     groups = list(staff.groups.filter(school=school).order_by("year", "name")) if staff is not None else []
     times = register_times_by_phase(school)
-    slots = sessions_to_show(school, now, times)
+    slots = slots_for_today(school, now, times)
     wanted = [(g, d, s) for d, s in slots for g in groups]
     registers = open_registers(school=school, wanted=wanted, user=request.user)
     items = []
     for group, day, session in wanted:
         register = registers[(group.pk, day, session)]
         rt = times.get((group.phase, session))
-        state = timing.state(rt, day, now, taken=register.state != Register.State.NOT_TAKEN) if rt is not None else None
-        items.append(TodayItem(register, group, state, rt.closes if rt else None, rt.opens if rt else None))
+        taken = register.state != Register.State.NOT_TAKEN
+        state = timing.state(rt, day, now, taken=taken) if rt is not None else None
+        may_take = rt is not None and not taken and timing.teacher_may_add_marks(rt, day, now)
+        items.append(
+            TodayItem(register, group, state, rt.closes if rt else None, rt.opens if rt else None, taken, may_take)
+        )
     context = {
         "items": items,
         "slots": slots,
         "office": office,
-        "notifications": unread_for(request.user),
+        "reminders": unread_for(request.user, now=now),
         "now": timezone.localtime(now),
         "school": school,
     }

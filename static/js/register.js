@@ -1,6 +1,7 @@
 /* The register page, faster by keyboard and touch. The form works without this file: the
-   server decides everything (L or U, minutes, who may change what). This only makes marking
-   quicker: single keys, arrow keys, "mark all unmarked present" on the page, undo. */
+   server decides everything (L or U and the minutes, from the arrival time; who may change
+   what). This only makes marking quicker: single keys, arrow keys, "mark all unmarked present"
+   on the page, undo, and the arrival time filled in while the register is open. */
 (function () {
   "use strict";
 
@@ -29,12 +30,12 @@
 
   function radios(row) { return row.querySelectorAll("input[type=radio]"); }
   function other(row) { return row.querySelector(".other-input"); }
-  function minutes(row) { return row.querySelector(".minutes-input"); }
+  function arrived(row) { return row.querySelector(".arrived-input"); }
   function nameOf(row) { return row.dataset.name || "pupil"; }
 
   function getState(row) {
     var checked = row.querySelector("input[type=radio]:checked");
-    return { radio: checked ? checked.value : "", other: other(row).value, minutes: minutes(row).value };
+    return { radio: checked ? checked.value : "", other: other(row).value, arrived: arrived(row).value };
   }
 
   function codeOf(row) {
@@ -45,7 +46,7 @@
   function setState(row, s) {
     Array.prototype.forEach.call(radios(row), function (r) { r.checked = r.value === s.radio; });
     other(row).value = s.other;
-    minutes(row).value = s.minutes;
+    arrived(row).value = s.arrived;
     refresh(row);
     row._last = getState(row);
   }
@@ -53,7 +54,7 @@
   function refresh(row) {
     var code = codeOf(row);
     var late = code === "L" || code === "U";
-    minutes(row).disabled = !late;
+    arrived(row).disabled = !late;
     var css = "none";
     if (code === "/" || code === "\\") { css = "present"; }
     else if (code === "L") { css = "late"; }
@@ -73,15 +74,20 @@
   }
 
   function serverTime() { return serverNow + (Date.now() - loadedAt); }
-  function minutesLate() { return Math.max(0, Math.ceil((serverTime() - lateAt) / 60000)); }
+  function isClosed() { return closesAt && serverTime() >= closesAt; }
+  function clockNow() {
+    return new Date(serverTime()).toLocaleTimeString("en-GB", { timeZone: "Europe/London", hour: "2-digit", minute: "2-digit" });
+  }
+  // The arrival time a late mark starts with: now, while the register is open; after it closes the
+  // teacher enters when the pupil arrived (it decides L or U and the minutes).
+  function arrivalNow() { return isClosed() ? "" : clockNow(); }
 
   function describe(code) {
     if (!code) { return "no mark"; }
     if (code === "/" || code === "\\") { return "present"; }
     if (code === "L") {
-      var m = minutesLate();
-      if (closesAt && serverTime() >= closesAt) { return "late after the register closed: will be recorded as U, " + m + " minutes"; }
-      return "late, " + m + " minute" + (m === 1 ? "" : "s");
+      if (isClosed()) { return "late: enter the time they arrived"; }
+      return "late, arrived " + clockNow();
     }
     if (code === "N") { return "absent, no reason yet"; }
     return "code " + code;
@@ -101,11 +107,11 @@
   }
 
   function stateFor(code) {
-    var s = { radio: "", other: "", minutes: "" };
+    var s = { radio: "", other: "", arrived: "" };
     if (code === "/" || code === "\\") { s.radio = present; }
     else if (code === "L" || code === "N") { s.radio = code; }
     else { s.other = code; }
-    if (code === "L" || code === "U") { s.minutes = String(minutesLate()); }
+    if (code === "L" || code === "U") { s.arrived = arrivalNow(); }
     return s;
   }
 
@@ -113,6 +119,7 @@
     remember([{ row: row, state: row._last || getState(row) }]);
     setState(row, stateFor(code));
     announce(nameOf(row) + ": " + describe(code));
+    return (code === "L" || code === "U") && !arrived(row).value;  // a time still to enter
   }
 
   function focusRow(row) {
@@ -162,7 +169,9 @@
     var row = bufferRow, code = buffer;
     buffer = ""; bufferRow = null;
     if (!row) { return; }
-    if (isCode(code)) { apply(row, code); move(row, 1); }
+    if (isCode(code)) {
+      if (apply(row, code)) { arrived(row).focus(); } else { move(row, 1); }
+    }
     else { announce("“" + code + "” is not an attendance code."); row.classList.add("has-error"); }
   }
   function typed(row, ch) {
@@ -219,17 +228,19 @@
     if (!row || rows.indexOf(row) < 0) { return; }
     if (t.type === "radio") {
       other(row).value = "";
-      if (t.value === "L" && !minutes(row).value) { minutes(row).value = String(minutesLate()); }
+      if (t.value === "L" && !arrived(row).value) { arrived(row).value = arrivalNow(); }
     }
     if (t.classList.contains("other-input")) {
       t.value = t.value.trim().toUpperCase();
       if (t.value) { Array.prototype.forEach.call(radios(row), function (r) { r.checked = false; }); }
-      if ((t.value === "L" || t.value === "U") && !minutes(row).value) { minutes(row).value = String(minutesLate()); }
+      if ((t.value === "L" || t.value === "U") && !arrived(row).value) { arrived(row).value = arrivalNow(); }
     }
     remember([{ row: row, state: row._last || getState(row) }]);
     refresh(row);
     row._last = getState(row);
     announce(nameOf(row) + ": " + describe(codeOf(row)));
+    var box = arrived(row);
+    if (!box.disabled && !box.value && t !== box) { box.focus(); }
   });
 
   if (markAllButton) {

@@ -12,6 +12,7 @@ from tests.factories import write
 from tests.registers.register_helpers import (
     MONDAY,
     clock,
+    full_post,
     login,
     make_office,
     make_pupils,
@@ -73,14 +74,34 @@ def test_reminder_in_app_and_by_email(school, oclient, teacher):
         response = oclient.post(reverse("registers:office_remind", args=[register.pk]), follow=True)
     assert "Reminder sent to" in response.content.decode()
     note = Notification.objects.get()
-    assert note.recipient == teacher.user and "has not been taken" in note.message and "09:20" in note.message
+    assert note.recipient == teacher.user and "has not been taken" in note.message
+    assert "09:20" not in note.message  # said as it stands when read, not as it stood when sent
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["teacher@school.example"]
+    assert "It closes at 09:20." in mail.outbox[0].body
     assert f"/registers/{register.pk}/" in mail.outbox[0].body
     login(oclient, "teacher")
     with clock(9, 6):
         page = oclient.get(reverse("registers:today")).content.decode()
-        assert "Reminders from the office" in page and note.message in page
+        assert "Reminders from the office" in page and note.message in page and "It closes at 09:20." in page
+    with clock(19, 57):
+        page = oclient.get(reverse("registers:today")).content.decode()
+        assert "closes at 09:20" not in page and "It closed at 09:20" in page
         oclient.post(reverse("registers:dismiss_notification", args=[note.pk]))
+        assert "Reminders from the office" not in oclient.get(reverse("registers:today")).content.decode()
+
+
+def test_a_reminder_disappears_once_its_register_is_taken(school, oclient, teacher):
+    pupils = make_pupils(school, 2)
+    with clock(9, 5):
+        oclient.get(reverse("registers:office_missing"))
+        register = Register.objects.get(group=year3(school), date=MONDAY, session="AM")
+        oclient.post(reverse("registers:office_remind", args=[register.pk]))
+    login(oclient, "teacher")
+    with clock(9, 6):
+        assert "Reminders from the office" in oclient.get(reverse("registers:today")).content.decode()
+        oclient.post(reverse("registers:register", args=[register.pk]), full_post(register, pupils, {}))
+        register.refresh_from_db()
+        assert register.state == Register.State.TAKEN
         assert "Reminders from the office" not in oclient.get(reverse("registers:today")).content.decode()
 
 
@@ -136,7 +157,7 @@ def test_late_arrival_before_close_is_l_and_future_time_refused(school, oclient,
     late_url = reverse("registers:office_late_arrival")
     with clock(9, 12):
         refused = oclient.post(late_url, {"pupil": pupil.pk, "session": "AM", "arrived": "09:30"})
-        assert refused.status_code == 400 and "in the future" in refused.content.decode()
+        assert refused.status_code == 400 and "has not happened yet" in refused.content.decode()
         oclient.post(late_url, {"pupil": pupil.pk, "session": "AM", "arrived": "09:11"})
     mark = Mark.objects.get(pupil=pupil)
     assert (mark.code.code, mark.minutes_late) == ("L", 11)

@@ -60,7 +60,13 @@ def test_today_lists_this_session_and_the_next_with_state_and_closing_time(schoo
     assert Register.objects.filter(date=MONDAY).count() == 2  # created lazily, once
     with clock(13, 5):
         items = tclient.get(reverse("registers:today")).context["items"]
-    assert [(i.register.date, i.register.session) for i in items] == [(MONDAY, "PM"), (MONDAY + dt.timedelta(1), "AM")]
+    # the morning register, closed and not taken, stays for the teacher to take; then the next session
+    assert [(i.register.date, i.register.session) for i in items] == [
+        (MONDAY, "AM"),
+        (MONDAY, "PM"),
+        (MONDAY + dt.timedelta(1), "AM"),
+    ]
+    assert (items[0].state.value, items[0].taken, items[0].may_take) == ("closed", False, True)
     with clock(9, 5):
         items = tclient.get(reverse("registers:today")).context["items"]
     assert items[0].state.value == "late"
@@ -170,24 +176,57 @@ def test_conflicting_edit_from_another_device_is_reported_not_overwritten(school
     assert Mark.history.count() == 2
 
 
-def test_late_after_close_becomes_u_with_server_minutes(school, tclient):
-    pupils = make_pupils(school, 2)
+def test_late_after_close_is_decided_by_the_arrival_time_entered(school, tclient):
+    pupils = make_pupils(school, 3)
     register = register_for(school, year3(school))
     with clock(8, 55):
         tclient.post(
             url(register), {f"mark-{pupils[0].pk}": "/", f"version-{pupils[0].pk}": "0", f"was-{pupils[0].pk}": "|"}
         )
-    with clock(9, 40):
+    with clock(11, 0):
+        refused = tclient.post(url(register), {f"mark-{pupils[1].pk}": "L", f"version-{pupils[1].pk}": "0"})
+        assert refused.status_code == 400
+        assert f'id="errors-{pupils[1].pk}"' in refused.content.decode()  # the error sits in the pupil's row
+        assert "enter the time they arrived" in refused.content.decode()
         response = tclient.post(
             url(register),
-            {f"mark-{pupils[1].pk}": "L", f"minutes-{pupils[1].pk}": "3", f"version-{pupils[1].pk}": "0"},
+            {
+                f"mark-{pupils[1].pk}": "L",
+                f"arrived-{pupils[1].pk}": "09:38",
+                f"version-{pupils[1].pk}": "0",
+                f"mark-{pupils[2].pk}": "L",
+                f"arrived-{pupils[2].pk}": "9:12",
+                f"version-{pupils[2].pk}": "0",
+            },
             follow=True,
         )
-    mark = marks_of(pupils)[pupils[1].pk]
-    assert (mark.code.code, mark.minutes_late) == ("U", 40)
+    marks = marks_of(pupils)
+    assert (marks[pupils[1].pk].code.code, marks[pupils[1].pk].minutes_late) == ("U", 38)
+    assert (marks[pupils[2].pk].code.code, marks[pupils[2].pk].minutes_late) == ("L", 12)
     assert "Recorded as U (arrived after the register closed at 09:20)" in response.content.decode()
     register.refresh_from_db()
     assert register.state == "taken"
+
+
+def test_a_late_mark_shows_its_arrival_time_and_an_untouched_row_is_not_rewritten(school, tclient):
+    pupils = make_pupils(school, 1)
+    register = register_for(school, year3(school))
+    with clock(9, 5):
+        tclient.post(
+            url(register), {f"mark-{pupils[0].pk}": "L", f"version-{pupils[0].pk}": "0", f"was-{pupils[0].pk}": "|"}
+        )
+        page = tclient.get(url(register)).content.decode()
+        assert f'name="arrived-{pupils[0].pk}" value="09:05"' in page
+        tclient.post(
+            url(register),
+            {
+                f"mark-{pupils[0].pk}": "L",
+                f"arrived-{pupils[0].pk}": "09:05",
+                f"version-{pupils[0].pk}": "1",
+                f"was-{pupils[0].pk}": "L|5",
+            },
+        )
+    assert Mark.history.filter(pupil=pupils[0]).count() == 1
 
 
 def test_after_close_a_teacher_cannot_change_a_mark(school, tclient):

@@ -103,15 +103,52 @@ def test_nothing_before_the_register_opens_nor_after_its_day(school, teacher, of
     assert taking(school, teacher, office, Taker.OFFICE, wishes=[MarkWish(pupils[1].pk, "/")], at=(8, 50)).ok
 
 
-def test_after_close_a_late_arrival_is_u_with_the_servers_minutes(school, teacher, office, pupils):
-    result = taking(school, teacher, office, wishes=[MarkWish(pupils[0].pk, "L", minutes_late=3)], at=(9, 40))
-    assert result.ok and result.became_u == [(pupils[0].pk, 40)]
-    mark = marks_of(pupils)[0]
-    assert (mark.code.code, mark.minutes_late) == ("U", 40)
-    # before close the teacher's minutes stand, and the office's L without minutes gets the clock's
-    assert taking(school, teacher, office, wishes=[MarkWish(pupils[1].pk, "L", minutes_late=3)], at=(9, 6)).ok
+def test_a_late_arrival_is_decided_by_when_the_pupil_arrived_not_when_it_is_typed(school, teacher, office, pupils):
+    # 09:40, after the 09:20 close: a pupil who arrived at 09:25 is U, 25 minutes late (not 40)
+    result = taking(school, teacher, office, wishes=[MarkWish(pupils[0].pk, "L", arrived=dt.time(9, 25))], at=(9, 40))
+    assert result.ok and result.became_u == [(pupils[0].pk, 25)]
+    # one who arrived at 09:03 (3 minutes late, given as minutes) is L, though typed in after close
+    assert taking(school, teacher, office, wishes=[MarkWish(pupils[1].pk, "L", minutes_late=3)], at=(9, 40)).ok
+    # before close, the office's L without a time is the clock's
     assert taking(school, teacher, office, Taker.OFFICE, wishes=[MarkWish(pupils[2].pk, "L")], at=(9, 7)).ok
-    assert [(m.code.code, m.minutes_late) for m in marks_of(pupils)[1:]] == [("L", 3), ("L", 7)]
+    assert [(m.code.code, m.minutes_late) for m in marks_of(pupils)] == [("U", 25), ("L", 3), ("L", 7)]
+
+
+@pytest.mark.parametrize("hour_minute", [(9, 25), (11, 0), (16, 0)])
+def test_after_close_a_late_arrival_keeps_its_own_minutes_whatever_the_hour(
+    school, teacher, office, pupils, hour_minute
+):
+    result = taking(
+        school, teacher, office, wishes=[MarkWish(pupils[0].pk, "L", arrived=dt.time(9, 22))], at=hour_minute
+    )
+    assert result.ok, result.refusals
+    assert (marks_of(pupils)[0].code.code, marks_of(pupils)[0].minutes_late) == ("U", 22)
+
+
+def test_after_close_a_late_arrival_needs_its_time_and_a_possible_one(school, teacher, office, pupils):
+    no_time = taking(school, teacher, office, wishes=[MarkWish(pupils[0].pk, "L")], at=(16, 0))
+    assert [(r.kind, r.pupil_id) for r in no_time.refusals] == [(Why.INVALID, pupils[0].pk)]
+    assert "enter the time they arrived" in no_time.refusals[0].message
+    office_no_time = taking(school, teacher, office, Taker.OFFICE, wishes=[MarkWish(pupils[0].pk, "L")], at=(16, 0))
+    assert [r.kind for r in office_no_time.refusals] == [Why.INVALID]
+    future = taking(school, teacher, office, wishes=[MarkWish(pupils[0].pk, "L", arrived=dt.time(10, 0))], at=(9, 40))
+    assert "has not happened yet" in future.refusals[0].message
+    early = taking(school, teacher, office, wishes=[MarkWish(pupils[0].pk, "L", arrived=dt.time(7, 0))], at=(9, 40))
+    assert "before the register opened at 08:50" in early.refusals[0].message
+    too_many = taking(school, teacher, office, wishes=[MarkWish(pupils[0].pk, "L", minutes_late=401)], at=(9, 40))
+    assert "has not happened yet" in too_many.refusals[0].message
+    assert not Mark.objects.exists()
+    # an arrival before the late time is present, whatever code was chosen
+    assert taking(school, teacher, office, wishes=[MarkWish(pupils[1].pk, "L", arrived=dt.time(8, 58))], at=(9, 40)).ok
+    assert marks_of(pupils)[1].code.code == "/"
+
+
+def test_an_integrations_late_mark_keeps_its_code_and_minutes(school, teacher, office, pupils):
+    result = taking(
+        school, teacher, office, Taker.INTEGRATION, wishes=[MarkWish(pupils[0].pk, "U", minutes_late=12)], at=(16, 0)
+    )
+    assert result.ok
+    assert (marks_of(pupils)[0].code.code, marks_of(pupils)[0].minutes_late) == ("U", 12)
 
 
 def test_after_close_a_teacher_adds_first_marks_but_changes_none(school, teacher, office, pupils):
@@ -280,7 +317,14 @@ CASES = {
         refused={0},
         says="only the office can change it",
     ),
-    "L becomes U after close": Case("teacher", (9, 40), [(0, "L", None), (1, "/", None), (2, "N", None)]),
+    "L after close needs the arrival time": Case(
+        "teacher",
+        (9, 40),
+        [(0, "L", None), (1, "/", None), (2, "N", None)],
+        status=(400, 400),
+        refused={0},
+        says="enter the time they arrived",
+    ),
     "office amendment needs a reason after close": Case(
         "office",
         (10, 0),
@@ -425,16 +469,16 @@ def test_the_page_and_the_api_take_a_register_alike(school, client, world, name)
 
 
 def test_the_parity_cases_leave_the_expected_marks(school, client, world):
-    """The shared outcome is the rule's, not just the same on both sides."""
-    case = CASES["L becomes U after close"]
+    """The shared outcome is the rule's, not just the same on both sides: all or nothing."""
+    case = CASES["L after close needs the arrival time"]
     register_for(school, world["groups"]["api"])
     with clock(*case.at):
         _through_the_page(client, world, case)
         _through_the_api(world, case)
     for side in ("page", "api"):
         rows, state = _outcome(world, side)
-        assert [r[:2] for r in rows] == [("U", 40), ("/", None), ("N", None)]
-        assert state == Register.State.TAKEN
+        assert rows == [None, None, None]
+        assert state != Register.State.TAKEN
 
 
 def test_an_integration_takes_a_register_as_itself(school, world):

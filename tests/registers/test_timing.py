@@ -66,10 +66,12 @@ def test_rules_use_local_time_in_summer_too():
     assert timing.is_open(TIMES, SUMMER_DAY, arrival)
 
 
-def test_teacher_late_mark_is_l_before_close_and_u_after():
-    assert timing.teacher_late_mark(TIMES, DAY, at(9, 5), None) == ("L", 5)
-    assert timing.teacher_late_mark(TIMES, DAY, at(9, 5), 3) == ("L", 3)  # the teacher's own figure
-    assert timing.teacher_late_mark(TIMES, DAY, at(9, 31), 3) == ("U", 31)  # after close: the server's
+def test_an_arrival_is_checked_against_the_register_and_the_clock():
+    assert timing.arrival_from_minutes(TIMES, DAY, 25) == at(9, 25)
+    assert timing.arrival_problem(TIMES, DAY, at(9, 25), at(16, 0)) is None
+    assert "before the register opened" in timing.arrival_problem(TIMES, DAY, at(7, 0), at(16, 0))
+    assert "has not happened yet" in timing.arrival_problem(TIMES, DAY, at(9, 45), at(9, 40))
+    assert timing.arrival_problem(TIMES, DAY, at(9, 41), at(9, 40)) is None  # a minute's grace
 
 
 def test_who_may_edit():
