@@ -48,7 +48,7 @@ def _copying_on(monkeypatch):
 
 def test_a_copied_school_has_every_row_a_real_import_writes(django_assert_max_num_queries):
     with transaction.atomic():
-        real, real_rows = written_by(lambda: make_school(PAYLOAD))  # the first: imported, and recorded
+        _, real_rows = written_by(lambda: make_school(PAYLOAD))  # the first: imported, and recorded
         transaction.set_rollback(True)
     assert not School.objects.filter(urn="100777").exists()
 
@@ -58,7 +58,7 @@ def test_a_copied_school_has_every_row_a_real_import_writes(django_assert_max_nu
 
     copy, copy_rows = written_by(copied)
     assert copy_rows == real_rows
-    assert copy.pk != real.pk and copy.name == "Copy Check Primary School"
+    assert copy.name == "Copy Check Primary School" and School.objects.filter(urn="100777").count() == 1
     assert {"registers.School", "registers.Term", "registers.SchoolDay", "registers.RegistrationGroup"} <= set(
         copy_rows
     )
