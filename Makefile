@@ -21,9 +21,14 @@ run: $(STAMP)
 	$(PY) manage.py demo_logins
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+# make test                               the whole suite, in one process
+# make test PYTEST_ARGS=tests/api         some of it
+# make test PYTEST_XDIST="-n 2"           on two processes (pytest-xdist: a test database and temporary
+#                                         files each; keep --dist load so transactional tests run last)
+PYTEST_XDIST ?=
 test: $(STAMP)
 	@mkdir -p var
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # make bench                  every figure (PostgreSQL at 127.0.0.1:5432; about half an hour)
 # make bench ONLY=capacity    only the open-loop register capacity and the nginx/PgBouncer topology

@@ -7,9 +7,10 @@ import factory
 from django.contrib.auth import get_user_model
 
 from registers.imports import import_school
-from registers.models import Enrolment, Pupil, RegistrationGroup, School, Staff
+from registers.models import Contact, Enrolment, Pupil, RegistrationGroup, School, Staff
 from registers.services import Actor, MarkEntry, record_marks
 from registers.upn import make_upn
+from tests import school_template
 
 D = dt.date
 
@@ -53,8 +54,12 @@ SCHOOL_DATA = {
 
 
 def make_school(data=None, **overrides) -> School:
+    """The school and calendar `import_school` makes of SCHOOL_DATA with `data` and `overrides`;
+    after the first import of a payload in a session, a copy of its rows (tests/school_template.py)."""
     payload = {**SCHOOL_DATA, **(data or {}), **overrides}
-    return import_school(payload)
+    return school_template.build(
+        payload, import_school, exists=School.objects.filter(urn=str(payload.get("urn", ""))).exists
+    )
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -111,6 +116,35 @@ class PupilFactory(factory.django.DjangoModelFactory):
                 leaving_date=leaving,
                 registration=rest[0] if rest else Enrolment.Registration.SINGLE,
             )
+
+
+def make_staff(school, position, username, first_name="Pat", last_name=None, **extra) -> Staff:
+    """A member of staff signing in as `username` (surname: the username, unless given)."""
+    user = UserFactory(username=username, first_name=first_name, last_name=last_name or username.title())
+    return StaffFactory(user=user, school=school, position=position, **extra)
+
+
+def make_parent(school, username, children, *, email=None, responsibility=True):
+    """A parent/carer's account, the first contact of each child (with parental responsibility
+    unless told otherwise)."""
+    user = UserFactory(username=username, first_name="Jo", last_name="Parent", email=email or f"{username}@example.org")
+    for i, child in enumerate(children):
+        Contact.objects.create(
+            pupil=child,
+            priority=1,
+            forename="Jo",
+            surname="Parent",
+            relationship="Mother",
+            parental_responsibility=responsibility,
+            email=user.email,
+            telephone=f"0770090000{i}",
+            user=user,
+        )
+    return user
+
+
+def year_group(school, year=3) -> RegistrationGroup:
+    return RegistrationGroup.objects.get(school=school, year=year)
 
 
 SYSTEM = Actor(None, "Test suite", "Data import")

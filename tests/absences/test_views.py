@@ -54,10 +54,11 @@ def test_parent_home_explains_attendance_plainly(parent_client, family, school):
     assert "Ill (authorised absence)" in child and "In school" in child
 
 
-def test_report_two_siblings_with_evidence_then_edit(parent_client, family):
+def test_report_two_siblings_with_evidence_then_edit(parent_client, family, committed):
     data = report_post([family["ada"], family["ben"]])
     data["evidence"] = [SimpleUploadedFile("note.png", PNG, content_type="image/png")]
-    response = parent_client.post(reverse("absences:report_new"), data)
+    with committed():
+        response = parent_client.post(reverse("absences:report_new"), data)
     assert response.status_code == 302
     done = parent_client.get(response["Location"]).content.decode()
     assert "Thank you: your report has been sent" in done and "Ada" in done and "Ben" in done
@@ -65,7 +66,8 @@ def test_report_two_siblings_with_evidence_then_edit(parent_client, family):
     report = AbsenceReport.objects.get(pupil=family["ada"])
     assert report.evidence.count() == 1
     # A resend of the same form (double-click, back and submit again) creates nothing more.
-    again = parent_client.post(reverse("absences:report_new"), {**data, "evidence": []})
+    with committed():
+        again = parent_client.post(reverse("absences:report_new"), {**data, "evidence": []})
     assert again.status_code == 302 and AbsenceReport.objects.count() == 2 and len(mail.outbox) == 1
 
     edit_url = reverse("absences:report_edit", args=[report.pk])
@@ -217,7 +219,7 @@ def test_office_cannot_grant_leave_unless_named(client, family, office):
     assert leave.status == LeaveRequest.Status.SUBMITTED
 
 
-def test_follow_up_page_logs_attempts_and_invites(client, family, office, school):
+def test_follow_up_page_logs_attempts_and_invites(client, family, office, school, committed):
     write(school, family["ada"], {(MON, "AM"): "N"})
     client.force_login(office.user)
     page = client.get(reverse("absences:office_follow_up")).content.decode()
@@ -239,7 +241,8 @@ def test_follow_up_page_logs_attempts_and_invites(client, family, office, school
     new = Contact.objects.create(
         pupil=family["ada"], forename="Sam", surname="Jones", relationship="Father", email="sam@example.org"
     )
-    client.post(reverse("absences:office_invite", args=[new.pk]))
+    with committed():
+        client.post(reverse("absences:office_invite", args=[new.pk]))
     assert EmailDelivery.objects.filter(to="sam@example.org").exists()
     link = re.search(r"http://testserver(/parents/invite/\S+/)", mail.outbox[-1].body).group(1)
     client.logout()

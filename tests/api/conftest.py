@@ -1,4 +1,4 @@
-"""API test set-up: a school (tests/conftest.py), another school, tokens and clients."""
+"""API test set-up: a school, another school and their people (tests/conftest.py), tokens and clients."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -8,8 +8,8 @@ import time_machine
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from registers.models import ApiToken, Contact, RegistrationGroup, Staff
-from tests.factories import PupilFactory, StaffFactory, make_school
+from registers.models import ApiToken, Contact
+from tests.factories import PupilFactory, year_group
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = dt.date(2026, 11, 23)  # a school day; AM register 08:50, late after 09:00, closes 09:20
@@ -25,11 +25,6 @@ def _fresh_throttles():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def other_school(db):
-    return make_school(urn="100009", name="Birchwood Primary School", establishment_number="2009")
 
 
 def token_client(school, name="Reception kiosk", scope="write", **kwargs):
@@ -50,10 +45,6 @@ def reader(school):
     return token_client(school, "MIS sync", "read")
 
 
-def year_group(school, year=3):
-    return RegistrationGroup.objects.get(school=school, year=year)
-
-
 @pytest.fixture
 def group(school):
     return year_group(school, 3)
@@ -68,18 +59,6 @@ def session_client(user):
     client = APIClient()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def teacher(school, group):
-    staff = StaffFactory(school=school, user__username="teacher", user__last_name="Patel")
-    group.teachers.add(staff)
-    return staff
-
-
-@pytest.fixture
-def office(school):
-    return StaffFactory(school=school, position=Staff.Position.OFFICE, user__username="office")
 
 
 @pytest.fixture

@@ -1,15 +1,15 @@
-"""A school on the real 2025/26 and 2026/27 calendars with its letters installed, an attendance
-officer, and pupils with parents; letters are stored under a temporary PRIVATE_ROOT."""
+"""A school on the real 2025/26 and 2026/27 calendars with its letters installed, and pupils with
+parents (the attendance officer is tests/conftest.py's); letters are stored under a temporary
+PRIVATE_ROOT."""
 
 import datetime as dt
 
 import pytest
-from django.db import transaction
 
 from letters.services.letterhead import save_letterhead
 from letters.services.templates import install_starter_templates
 from registers.models import Contact, SchoolDay
-from tests.factories import PupilFactory, StaffFactory, write
+from tests.factories import PupilFactory, write
 
 D = dt.date
 ON = D(2026, 11, 23)  # Monday, autumn term 2026/27
@@ -21,25 +21,6 @@ def private_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     return settings.PRIVATE_ROOT
-
-
-@pytest.fixture(autouse=True)
-def on_commit_now(request, monkeypatch):
-    """The test transaction never commits: run on-commit callbacks (task enqueues) at once."""
-    if request.node.get_closest_marker("celery") is None:
-        monkeypatch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
-
-
-@pytest.fixture
-def officer(school):
-    return StaffFactory(
-        school=school,
-        position="attendance_officer",
-        title="Mrs",
-        user__username="officer",
-        user__first_name="Jan",
-        user__last_name="Patel",
-    )
 
 
 @pytest.fixture

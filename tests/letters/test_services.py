@@ -455,9 +455,10 @@ def leave_request(pupil, parent_user):
     )
 
 
-def test_a_leave_decision_produces_its_letter_once(pupil, letters_school, head, officer):
+def test_a_leave_decision_produces_its_letter_once(pupil, letters_school, head, officer, committed):
     request = leave_request(pupil, officer.user)
-    refuse_leave(leave_request=request, user=head.user, reason="Holidays are not exceptional circumstances.")
+    with committed():
+        refuse_leave(leave_request=request, user=head.user, reason="Holidays are not exceptional circumstances.")
     [letter] = Letter.objects.filter(leave_request=request)
     assert letter.template.key == "leave_refused" and letter.produced_by == head.user
     assert "not able to grant" in letter.html and "Holidays are not exceptional circumstances." in letter.html
@@ -467,18 +468,22 @@ def test_a_leave_decision_produces_its_letter_once(pupil, letters_school, head, 
     assert pending_letters(letters_school) == []
 
 
-def test_a_granted_leave_letter_shows_the_granted_period(pupil, letters_school, head, officer):
+def test_a_granted_leave_letter_shows_the_granted_period(pupil, letters_school, head, officer, committed):
     request = leave_request(pupil, officer.user)
-    grant_leave(leave_request=request, user=head.user)
+    with committed():
+        grant_leave(leave_request=request, user=head.user)
     [letter] = Letter.objects.filter(leave_request=request)
     assert letter.template.key == "leave_granted" and "Mon 11 Jan 2027 to Fri 15 Jan 2027" in letter.html
 
 
-def test_a_leave_letter_that_cannot_be_made_stays_pending_and_the_decision_stands(letters_school, head, officer):
+def test_a_leave_letter_that_cannot_be_made_stays_pending_and_the_decision_stands(
+    letters_school, head, officer, committed
+):
     pupil = PupilFactory(school=letters_school)
     add_contact(pupil, address="", postcode="")  # nowhere to send it
     request = leave_request(pupil, officer.user)
-    refuse_leave(leave_request=request, user=head.user, reason="Not exceptional.")
+    with committed():  # the letter is attempted after the decision commits, and fails
+        refuse_leave(leave_request=request, user=head.user, reason="Not exceptional.")
     request.refresh_from_db()
     assert request.status == LeaveRequest.Status.REFUSED and not Letter.objects.exists()
     [pending] = pending_letters(letters_school, today=ON)

@@ -58,11 +58,14 @@ def pupils(letters_school):
     return out
 
 
-def test_a_failure_names_the_pupil_and_field_and_the_rest_are_printed(pupils, letters_school, officer, monkeypatch):
+def test_a_failure_names_the_pupil_and_field_and_the_rest_are_printed(
+    pupils, letters_school, officer, monkeypatch, committed
+):
     layouts = []
     real = pdf.lay_out
     monkeypatch.setattr(pdf, "lay_out", lambda html, anchors: layouts.append(len(anchors)) or real(html, anchors))
-    batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
+    with committed():
+        batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
     batch.refresh_from_db()
     assert batch.status == Batch.Status.DONE and batch.finished_at is not None
     assert (batch.total, batch.done, batch.failed, batch.progress_percent) == (3, 2, 1, 100)
@@ -82,8 +85,9 @@ def test_a_failure_names_the_pupil_and_field_and_the_rest_are_printed(pupils, le
 
 
 @needs_pdftotext
-def test_the_batch_pdf_holds_each_letter_on_its_pages(pupils, letters_school, officer):
-    batch = start_batch(template=concern(letters_school), pupils=[pupils[0], pupils[2]], user=officer.user, on=ON)
+def test_the_batch_pdf_holds_each_letter_on_its_pages(pupils, letters_school, officer, committed):
+    with committed():
+        batch = start_batch(template=concern(letters_school), pupils=[pupils[0], pupils[2]], user=officer.user, on=ON)
     batch.refresh_from_db()
     with batch.pdf.open("rb") as f:
         whole = f.read()
@@ -96,8 +100,9 @@ def test_the_batch_pdf_holds_each_letter_on_its_pages(pupils, letters_school, of
         assert len(PdfReader(io.BytesIO(alone)).pages) == letter.pages
 
 
-def test_running_a_batch_again_adds_nothing(pupils, letters_school, officer):
-    batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
+def test_running_a_batch_again_adds_nothing(pupils, letters_school, officer, committed):
+    with committed():
+        batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
     before = list(Letter.objects.order_by("pk").values_list("pk", flat=True))
     render_batch.delay(batch.pk)
     render_batch(batch.pk)
@@ -106,8 +111,9 @@ def test_running_a_batch_again_adds_nothing(pupils, letters_school, officer):
     assert batch.status == Batch.Status.DONE and batch.done == 2
 
 
-def test_a_batch_interrupted_part_way_is_finished_without_duplicates(pupils, letters_school, officer):
-    batch = start_batch(template=concern(letters_school), pupils=pupils[:1], user=officer.user, on=ON)
+def test_a_batch_interrupted_part_way_is_finished_without_duplicates(pupils, letters_school, officer, committed):
+    with committed():
+        batch = start_batch(template=concern(letters_school), pupils=pupils[:1], user=officer.user, on=ON)
     # the worker died after saving the first letter; the batch now also has Cal
     Batch.objects.filter(pk=batch.pk).update(
         status=Batch.Status.RUNNING,
@@ -136,7 +142,7 @@ def test_a_batch_another_worker_is_running_is_left_to_it(pupils, letters_school,
     assert not Letter.objects.exists()
 
 
-def test_progress_is_written_as_each_part_finishes(pupils, letters_school, officer, monkeypatch):
+def test_progress_is_written_as_each_part_finishes(pupils, letters_school, officer, monkeypatch, committed):
     seen = []
     real = batches.part_finished
 
@@ -155,9 +161,10 @@ def test_progress_is_written_as_each_part_finishes(pupils, letters_school, offic
     monkeypatch.setattr(batches, "PART_SIZE", 2)
     monkeypatch.setattr("letters.services.batches.part_finished", spy)
     monkeypatch.setattr("letters.services.batches.join_batch", join_spy)
-    batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
+    with committed():
+        batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
     # Amy and Ben in the first part (Ben has no address), Cal in the second; then the join
-    # (here on-commit callbacks run at once, so the join runs inside the last part's report)
+    # (the captured on-commit callbacks run in turn, so the join runs inside the last part's report)
     assert seen[0] == ("preparing", 1, 1, 60) and ("saving", 2, 1, 92) in seen
     batch.refresh_from_db()
     assert batch.status == Batch.Status.DONE and batch.progress_percent == 100
@@ -166,9 +173,10 @@ def test_progress_is_written_as_each_part_finishes(pupils, letters_school, offic
     assert list(batch.parts.values_list("pdf", "letters")) == [("", []), ("", [])]
 
 
-def test_options_problems_fail_the_batch_with_a_message(pupils, letters_school, officer):
+def test_options_problems_fail_the_batch_with_a_message(pupils, letters_school, officer, committed):
     invitation = LetterTemplate.objects.get(school=letters_school, key="meeting_invitation")
-    batch = start_batch(template=invitation, pupils=pupils[:1], user=officer.user, on=ON)
+    with committed():
+        batch = start_batch(template=invitation, pupils=pupils[:1], user=officer.user, on=ON)
     batch.refresh_from_db()
     assert batch.status == Batch.Status.FAILED and batch.errors[0]["field"] == "meeting.date"
     with pytest.raises(LetterError):
@@ -179,7 +187,7 @@ def test_options_problems_fail_the_batch_with_a_message(pupils, letters_school, 
     assert caught.value.field == "pupils"
 
 
-def test_email_batches_send_one_pdf_per_household(letters_school, officer):
+def test_email_batches_send_one_pdf_per_household(letters_school, officer, committed):
     """Two siblings whose parents' contact rows share the e-mail address get one e-mail with
     both letters in one PDF; another family gets its own."""
     siblings = []
@@ -191,9 +199,10 @@ def test_email_batches_send_one_pdf_per_household(letters_school, officer):
     other = PupilFactory(school=letters_school, legal_forename="Zed", legal_surname="Other")
     present_every_day(letters_school, other, D(2026, 11, 2), D(2026, 11, 20))
     add_contact(other, title="Mr", forename="Lee", surname="Other", email="lee@example.com", address="9 Far Lane")
-    batch = start_batch(
-        template=concern(letters_school), pupils=[*siblings, other], user=officer.user, on=ON, delivery="email"
-    )
+    with committed():
+        batch = start_batch(
+            template=concern(letters_school), pupils=[*siblings, other], user=officer.user, on=ON, delivery="email"
+        )
     batch.refresh_from_db()
     assert batch.status == Batch.Status.DONE and batch.errors == [] and not batch.pdf
     letters = {letter.pupil.legal_forename: letter for letter in batch.letters.all()}
@@ -208,20 +217,21 @@ def test_email_batches_send_one_pdf_per_household(letters_school, officer):
 
 
 @needs_pdftotext
-def test_the_family_pdf_has_both_siblings_letters(letters_school, officer):
+def test_the_family_pdf_has_both_siblings_letters(letters_school, officer, committed):
     siblings = []
     for forename in ("Ola", "Tobi"):
         p = PupilFactory(school=letters_school, legal_forename=forename, legal_surname="Ade")
         present_every_day(letters_school, p, D(2026, 11, 2), D(2026, 11, 20))
         add_contact(p, title="Mrs", forename="Funmi", email="funmi@example.com")
         siblings.append(p)
-    start_batch(template=concern(letters_school), pupils=siblings, user=officer.user, on=ON, delivery="email")
+    with committed():
+        start_batch(template=concern(letters_school), pupils=siblings, user=officer.user, on=ON, delivery="email")
     [message] = mail.outbox
     text = pdf_text(message.attachments[0][1])
     assert "Ola’s attendance" in text and "Tobi’s attendance" in text
 
 
-def test_batch_letters_complete_the_actions_they_answer(letters_school, officer):
+def test_batch_letters_complete_the_actions_they_answer(letters_school, officer, committed):
     from interventions.services import open_case, record_action
 
     pupil = PupilFactory(school=letters_school)
@@ -230,13 +240,14 @@ def test_batch_letters_complete_the_actions_they_answer(letters_school, officer)
     action = record_action(
         case=open_case(pupil=pupil, on=ON), kind="letter", letter_template="concern", user=officer.user, on=ON
     )
-    batch = start_batch(
-        template=concern(letters_school),
-        pupils=[pupil],
-        user=officer.user,
-        on=ON,
-        options={"links": {str(pupil.pk): {"action": action.pk}}},
-    )
+    with committed():
+        batch = start_batch(
+            template=concern(letters_school),
+            pupils=[pupil],
+            user=officer.user,
+            on=ON,
+            options={"links": {str(pupil.pk): {"action": action.pk}}},
+        )
     [letter] = batch.letters.all()
     assert letter.action == action
     assert Action.objects.get(pk=action.pk).done_on == ON

@@ -116,13 +116,14 @@ def page_urls(template, letter, batch):
 
 
 @pytest.fixture
-def records(school, officer, library):
+def records(school, officer, library, committed):
     """One letter and one finished batch of the school, for the permission tests."""
     ben = family(school)
     amy = family(school, forename="Amy", surname="Adams")
     template = library["concern"]
     letter = produce_letter(template=template, pupil=ben, user=officer.user, on=D(2026, 11, 23))
-    batch = start_batch(template=template, pupils=[ben, amy], user=officer.user, on=D(2026, 11, 23))
+    with committed():
+        batch = start_batch(template=template, pupils=[ben, amy], user=officer.user, on=D(2026, 11, 23))
     batch.refresh_from_db()
     return template, letter, batch
 
@@ -571,22 +572,23 @@ def test_the_panels_are_empty_for_a_teacher(school, library):
     assert render_to_string("letters/_pupil_letters.html", {"pupil": ben}, request=request).strip() == ""
 
 
-def test_a_batch_for_a_year_group_runs_and_its_progress_and_pdf_are_shown(officer_client, school, library):
+def test_a_batch_for_a_year_group_runs_and_its_progress_and_pdf_are_shown(officer_client, school, library, committed):
     pupils = [family(school, forename=n, surname="Year5", year=5) for n in ("Ava", "Ben", "Cal")]
     family(school, forename="Dan", surname="Year6", year=6)
     url = reverse("letters:produce")
     page = officer_client.get(url, {"template": library["concern"].pk, "year": 5})
     assert page.status_code == 200 and len(page.context["candidates"]) == 3
-    response = officer_client.post(
-        url,
-        {
-            "template": library["concern"].pk,
-            "shown": [p.pk for p in pupils],
-            "pupils": [p.pk for p in pupils],
-            "letter_date": "2026-11-23",
-            "delivery": "print",
-        },
-    )
+    with committed():
+        response = officer_client.post(
+            url,
+            {
+                "template": library["concern"].pk,
+                "shown": [p.pk for p in pupils],
+                "pupils": [p.pk for p in pupils],
+                "letter_date": "2026-11-23",
+                "delivery": "print",
+            },
+        )
     batch = Batch.objects.get()
     assert response.status_code == 302 and response["Location"] == batch.get_absolute_url()
     progress = officer_client.get(reverse("letters:batch-progress", args=[batch.pk])).json()
@@ -608,21 +610,24 @@ def test_a_batch_for_a_year_group_runs_and_its_progress_and_pdf_are_shown(office
     assert "page 2" in officer_client.get(letter.get_absolute_url()).content.decode()
 
 
-def test_an_emailed_batch_lists_each_family_and_who_still_needs_a_printed_letter(officer_client, school, library):
+def test_an_emailed_batch_lists_each_family_and_who_still_needs_a_printed_letter(
+    officer_client, school, library, committed
+):
     ben = family(school)
     sister = family(school, forename="Ada", surname="Okafor", year=2)
     no_email = family(school, forename="Cal", surname="Jones", email="")
-    response = officer_client.post(
-        reverse("letters:produce"),
-        {
-            "template": library["concern"].pk,
-            "shown": [ben.pk, sister.pk, no_email.pk],
-            "pupils": [ben.pk, sister.pk, no_email.pk],
-            "letter_date": "2026-11-23",
-            "delivery": "email",
-            "signatory_name": "Mr James Brown",
-        },
-    )
+    with committed():
+        response = officer_client.post(
+            reverse("letters:produce"),
+            {
+                "template": library["concern"].pk,
+                "shown": [ben.pk, sister.pk, no_email.pk],
+                "pupils": [ben.pk, sister.pk, no_email.pk],
+                "letter_date": "2026-11-23",
+                "delivery": "email",
+                "signatory_name": "Mr James Brown",
+            },
+        )
     batch = Batch.objects.get()
     assert response["Location"] == batch.get_absolute_url() and batch.delivery == "email"
     html = officer_client.get(batch.get_absolute_url()).content.decode()

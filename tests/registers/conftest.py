@@ -1,6 +1,7 @@
 """Shared fixtures for the register domain tests: a school on the 2023/24 and 2024/25
-calendars (so codes withdrawn or introduced on 19 August 2024 can be tested), staff actors
-and small helpers for counting what a write left behind."""
+calendars (so codes withdrawn or introduced on 19 August 2024 can be tested), the teacher and
+the officer (tests/conftest.py) as actors, and small helpers for counting what a write left
+behind."""
 
 import datetime as dt
 
@@ -8,7 +9,7 @@ import pytest
 
 from registers.models import Mark
 from registers.services import Actor, MarkEntry
-from tests.factories import StaffFactory, UserFactory, make_school
+from tests.factories import make_school
 
 D = dt.date
 
@@ -38,29 +39,9 @@ OLD_SCHOOL_DATA = {
 
 
 @pytest.fixture
-def fast_password_hashing(settings):
-    """UserFactory sets a password; the default hasher would make every staff fixture slow."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
 def old_school(db):
     """A school whose calendar spans the 2024 regulations coming into force (19 Aug 2024)."""
     return make_school(OLD_SCHOOL_DATA)
-
-
-@pytest.fixture
-def teacher(db, school, fast_password_hashing):
-    user = UserFactory(username="jbloggs", first_name="Jo", last_name="Bloggs")
-    return StaffFactory(user=user, school=school, title="Mrs")
-
-
-@pytest.fixture
-def officer(db, school, fast_password_hashing):
-    user = UserFactory(username="aofficer", first_name="Pat", last_name="Khan")
-    from registers.models import Staff
-
-    return StaffFactory(user=user, school=school, position=Staff.Position.ATTENDANCE_OFFICER, title="Mr")
 
 
 @pytest.fixture

@@ -232,9 +232,9 @@ def test_amendment_keeps_the_original_and_records_who_why_and_position(school, t
     rows = list(Mark.history.filter(id=mark.id).select_related("code").order_by("history_date", "history_id"))
     assert [(r.history_type, r.code.code, r.version) for r in rows] == [("+", "N", 1), ("~", "I", 2)]
     original, amended = rows
-    assert (original.recorded_by_name, original.recorded_by_position) == ("Mrs Jo Bloggs", "Class teacher")
+    assert (original.recorded_by_name, original.recorded_by_position) == ("Ms Tess Lee", "Class teacher")
     assert original.history_user == teacher_actor.user and original.source == Mark.Source.TEACHER
-    assert (amended.recorded_by_name, amended.recorded_by_position) == ("Mr Pat Khan", "Attendance officer")
+    assert (amended.recorded_by_name, amended.recorded_by_position) == ("Mrs Jan Patel", "Attendance officer")
     assert amended.history_user == officer_actor.user and amended.source == Mark.Source.OFFICE
     assert amended.history_change_reason == amended.reason == "mother phoned: chickenpox"
     assert amended.history_date is not None
@@ -274,7 +274,7 @@ def test_conflicting_edit_is_reported_and_nothing_written(school, teacher_actor,
         )
     assert audit_counts() == before
     [conflict] = exc.value.conflicts
-    assert conflict.entry.pupil_id == pupil.id and "Mr Pat Khan recorded M" in conflict.message
+    assert conflict.entry.pupil_id == pupil.id and "Mrs Jan Patel recorded M" in conflict.message
     assert code_of(pupil, MON, "AM") == "M"
     assert not Mark.objects.filter(pupil=other).exists()
 
@@ -296,7 +296,7 @@ def test_marks_record_user_name_position_and_source(school, teacher_actor):
     mark = Mark.objects.get(pupil=pupil)
     assert mark.recorded_by == teacher_actor.user
     assert (mark.recorded_by_name, mark.recorded_by_position, mark.source) == (
-        "Mrs Jo Bloggs",
+        "Ms Tess Lee",
         "Class teacher",
         "teacher",
     )

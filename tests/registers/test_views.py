@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.text import capfirst
 
 from registers.models import Contact, Mark, Pupil, Staff
 from registers.services import Actor, MarkEntry, record_marks
@@ -416,6 +418,10 @@ def test_every_registers_model_is_in_the_admin(admin_client_, school, amended):
         opts = model._meta
         response = admin_client_.get(reverse(f"admin:registers_{opts.model_name}_changelist"))
         assert response.status_code == 200, opts.model_name
+        # the model's own list, not a page that happens to answer: its name in the title and crumbs
+        page = response.content.decode()
+        plural = escape(capfirst(opts.verbose_name_plural))
+        assert f"&rsaquo; {plural}" in page and escape(opts.verbose_name) in page, opts.model_name
 
 
 def test_marks_and_registers_are_view_only_in_the_admin(admin_client_, school, amended):

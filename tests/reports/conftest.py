@@ -1,23 +1,18 @@
 """A small seeded school for the report tests: pupils with characteristics chosen so that
-cohorts have 4, 5 and 6 pupils, and marks through the register service."""
+cohorts have 4, 5 and 6 pupils, and marks through the register service; the governor, the head
+and the teacher are tests/conftest.py's."""
 
 import datetime as dt
 
 import pytest
 
-from registers.models import Staff
-from tests.factories import PupilFactory, StaffFactory, UserFactory, write
+from tests.factories import PupilFactory, make_staff, write  # noqa: F401 (tests import make_staff from here)
 
 D = dt.date
 # Two weeks of the autumn term 2025/26 (Mon 8 – Fri 19 Sept 2025).
 DAYS = [D(2025, 9, 8) + dt.timedelta(days=i) for i in range(12) if (D(2025, 9, 8) + dt.timedelta(days=i)).weekday() < 5]
 PERIOD = "term:2025/26:Autumn"
 TODAY = D(2025, 9, 19)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def absent_days(pupil_index: int) -> int:
@@ -54,23 +49,3 @@ def seeded(school):
         write(school, pupil, marks)
         pupils.append(pupil)
     return pupils
-
-
-def make_staff(school, position, username, **extra):
-    user = UserFactory(username=username, first_name="Pat", last_name=username.title())
-    return StaffFactory(user=user, school=school, position=position, **extra)
-
-
-@pytest.fixture
-def governor(school):
-    return make_staff(school, Staff.Position.GOVERNOR, "governor")
-
-
-@pytest.fixture
-def head(school):
-    return make_staff(school, Staff.Position.HEADTEACHER, "head")
-
-
-@pytest.fixture
-def teacher(school):
-    return make_staff(school, Staff.Position.CLASS_TEACHER, "teacher")
