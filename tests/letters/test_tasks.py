@@ -120,7 +120,8 @@ def test_a_batch_interrupted_part_way_is_finished_without_duplicates(pupils, let
         pupil_ids=[pupils[0].pk, pupils[2].pk],
         started_at=timezone.now() - dt.timedelta(hours=1),
     )
-    render_batch(batch.pk)
+    with committed():
+        render_batch(batch.pk)
     batch.refresh_from_db()
     assert batch.status == Batch.Status.DONE
     assert sorted(Letter.objects.filter(batch=batch).values_list("pupil_id", flat=True)) == [pupils[0].pk, pupils[2].pk]
@@ -254,7 +255,7 @@ def test_batch_letters_complete_the_actions_they_answer(letters_school, officer,
 
 
 def test_a_part_that_keeps_failing_fails_the_batch_with_the_reason_after_its_retries(
-    pupils, letters_school, officer, monkeypatch
+    pupils, letters_school, officer, monkeypatch, committed
 ):
     from letters.tasks import PART_RETRIES
 
@@ -262,7 +263,8 @@ def test_a_part_that_keeps_failing_fails_the_batch_with_the_reason_after_its_ret
         raise RuntimeError("WeasyPrint ran out of memory")
 
     monkeypatch.setattr(pdf, "lay_out", broken)
-    batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
+    with committed():
+        batch = start_batch(template=concern(letters_school), pupils=pupils, user=officer.user, on=ON)
     batch.refresh_from_db()
     assert batch.status == Batch.Status.FAILED and batch.finished_at is not None and not batch.pdf
     [part] = batch.parts.all()
