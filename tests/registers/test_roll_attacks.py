@@ -268,3 +268,46 @@ def test_the_picker_given_last_year_shows_the_whole_of_last_year(client, school)
     pupil = PupilFactory(school=school, year=4)
     response = client.get(reverse("pupil-detail", args=[pupil.pk]) + "?academic_year=2025/26")
     assert response.context["period"].name == "Academic year 2025/26" and response.context["period"].complete
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_offices_deleting_the_same_pupil_at_once_make_one_deletion():
+    """Two connections, two transactions: the second waits on the enrolment's lock, then finds the
+    pupil off roll and is refused with a message; one deletion, one LA notification."""
+    import threading
+
+    from django.db import connection
+
+    school = make_school()
+    pupil = PupilFactory(school=school, year=4)
+    barrier = threading.Barrier(2)
+    done, refused, errors = [], [], []
+
+    def delete(ground):
+        try:
+            barrier.wait(timeout=30)
+            done.append(
+                delete_from_register(
+                    pupil=pupil,
+                    ground=ground,
+                    deleted_on=D(2026, 11, 23),
+                    user=None,
+                    recorded_by_name="Office",
+                    destination="Hill School",
+                )  # fmt: skip
+            )
+        except DeletionRefused as exc:
+            refused.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=delete, args=(g,)) for g in (Ground.HOME_EDUCATION, Ground.OTHER_SCHOOL)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert len(done) == 1 and len(refused) == 1 and "not on roll" in refused[0]
+    assert RegisterDeletion.objects.filter(pupil=pupil).count() == 1
