@@ -21,9 +21,7 @@ def sweep_evidence_files(cutoff: dt.date) -> Swept:
     """Files uploaded before the cutoff: the stored file and its record."""
     swept = Swept()
     for evidence in EvidenceFile.objects.filter(uploaded_at__lt=_start(cutoff)).order_by("uploaded_at"):
-        if evidence.file and evidence.file.storage.exists(evidence.file.name):
-            evidence.file.storage.delete(evidence.file.name)
-            swept.files += 1
+        swept.remove_file(evidence.file)
         swept.add(evidence.pk, timezone.localdate(evidence.uploaded_at))
     delete_rows(EvidenceFile, swept.ids)
     return swept

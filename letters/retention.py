@@ -21,18 +21,14 @@ def sweep_letters(cutoff: dt.date) -> Swept:
         dt.datetime.combine(cutoff, dt.time.min)))  # fmt: skip
     batches = set()
     for letter in letters.order_by("letter_date", "pk"):
-        if letter.pdf and letter.pdf.storage.exists(letter.pdf.name):
-            letter.pdf.storage.delete(letter.pdf.name)
-            swept.files += 1
+        swept.remove_file(letter.pdf)
         if letter.batch_id:
             batches.add(letter.batch_id)
         swept.add(letter.pk, letter.letter_date)
     delete_rows(Letter, swept.ids)
     emptied = Batch.objects.filter(pk__in=batches).exclude(Exists(Letter.objects.filter(batch=OuterRef("pk"))))
     for batch in emptied.exclude(pdf=""):
-        if batch.pdf.storage.exists(batch.pdf.name):
-            batch.pdf.storage.delete(batch.pdf.name)
-            swept.files += 1
+        swept.remove_file(batch.pdf)
     # Batch.pdf is a plain field: clearing it records no letter content.
     models.QuerySet.update(emptied, pdf="")
     return swept

@@ -100,10 +100,13 @@ def describe_non_school_day(school: School, day: dt.date) -> str:
 
 def dates_published(school: School, day: dt.date) -> bool:
     """Whether the school's calendar reaches `day`: false for a day after the last imported year
-    whose own academic year has not been imported yet (next September, before the dates are in)."""
-    if AcademicYear.objects.filter(school=school, name=AcademicYear.name_for(day)).exists():
+    whose own academic year has not been imported yet (next September, before the dates are in).
+    August is the old year's summer holiday: the year a day falls in runs 1 September to 31 August
+    (not AcademicYear.name_for, which names a year from a term that may start in late August)."""
+    if AcademicYear.objects.filter(school=school, end_date__gte=day).exists():
         return True
-    return AcademicYear.objects.filter(school=school, end_date__gte=day).exists()
+    start = day.year if day.month >= 9 else day.year - 1
+    return AcademicYear.objects.filter(school=school, name=f"{start}/{(start + 1) % 100:02d}").exists()
 
 
 def academic_year_for(school: School, day: dt.date) -> AcademicYear | None:

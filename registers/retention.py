@@ -44,6 +44,15 @@ class Swept:
     files: int = 0
     note: str = ""
 
+    stored: list = field(default_factory=list)  # (storage, name) of files to remove once the run commits
+
+    def remove_file(self, field_file) -> None:
+        """A stored file goes only after the run's transaction commits: a run that fails part-way
+        leaves every record and every file as it was."""
+        if field_file and field_file.name:
+            self.stored.append((field_file.storage, field_file.name))
+            self.files += 1
+
     def add(self, pk: int, day: dt.date) -> None:
         self.ids.append(pk)
         self.oldest = day if self.oldest is None else min(self.oldest, day)
@@ -123,11 +132,31 @@ def sweep_register_entries(cutoff: dt.date) -> Swept:
 register_sweeper("register_entries", "Register entries (marks)", sweep_register_entries, order=10)
 
 
+class RetentionRefused(Exception):
+    """The run would count back from a date the database has not reached (a clock set forward)."""
+
+
+def database_today() -> dt.date:
+    """Today by the database's clock, the one its retention guard on register entries counts from."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CURRENT_TIMESTAMP")
+        return timezone.localdate(cursor.fetchone()[0])
+
+
 def run_retention(*, today: dt.date | None = None) -> RetentionRun:
-    """Run every sweeper whose period is over, in one transaction, and record what went."""
+    """Run every sweeper whose period is over, in one transaction, and record what went. Refused when
+    `today` (or this server's clock) is later than the database's date: a clock set forward would
+    otherwise remove letters, evidence and reports still inside their period, which only the
+    register entries have a database guard against. Stored files go once the run has committed."""
     today = today or timezone.localdate()
+    if today > (known := database_today()):
+        raise RetentionRefused(
+            f"Retention not run: it would count back from {today:%d %b %Y}, but the database's date is "
+            f"{known:%d %b %Y}. Check the server's clock (or the --today given)."
+        )
     cutoffs = {s.record_type: cutoff_for(s.record_type, today) for s in SWEEPERS.values()}  # refuse bad settings first
     run = RetentionRun(today=today)
+    stored = []
     with transaction.atomic():
         for sweeper in sorted(SWEEPERS.values(), key=lambda s: (s.order, s.record_type)):
             swept = sweeper.sweep(cutoffs[sweeper.record_type])
@@ -142,5 +171,9 @@ def run_retention(*, today: dt.date | None = None) -> RetentionRun:
                 "files": swept.files,
                 "note": swept.note,
             }
+            stored += swept.stored
         run.save()
+    for storage, name in stored:
+        if storage.exists(name):
+            storage.delete(name)
     return run

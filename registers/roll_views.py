@@ -92,5 +92,7 @@ def notifications_csv(request):
 
 
 def _safe(value: str) -> str:
-    """A cell a spreadsheet would run as a formula is written as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """A cell a spreadsheet would run as a formula is written as text: one starting with = + - @ (after
+    any white space, which spreadsheets skip) or with a tab, carriage return or line feed."""
+    value = str(value)
+    return "'" + value if value.lstrip()[:1] in ("=", "+", "-", "@") or value[:1] in ("\t", "\r", "\n") else value

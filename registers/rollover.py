@@ -92,7 +92,12 @@ def read_groups_file(text: str) -> tuple[dict[str, str], list[str]]:
     """UPN → group name from a CSV with UPN and group headings; every problem with its line."""
     problems: list[str] = []
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    rows = list(reader)
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error:  # an unclosed quote runs on to the end of the file, past the field limit
+        return {}, [f"groups file line {len(rows) + 1}: the file cannot be read from here (an unclosed quote?)"]
     if not rows:
         return {}, ["the groups file is empty: it needs the headings UPN and Group"]
     headings = [GROUP_HEADINGS.get(h.strip().lower()) for h in rows[0]]
@@ -107,6 +112,8 @@ def read_groups_file(text: str) -> tuple[dict[str, str], list[str]]:
         group = row[g].strip() if g < len(row) else ""
         if not upn or not group:
             problems.append(f"groups file line {line}: give both the UPN and the group")
+        elif any(ord(c) < 32 for c in upn + group):
+            problems.append(f"groups file line {line}: the UPN or group has a control character in it")
         elif upn in found:
             problems.append(f"groups file line {line}: UPN {upn} is listed twice")
         elif len(group) > RegistrationGroup._meta.get_field("name").max_length:

@@ -8,6 +8,7 @@ on the session's date (the mark points at the code row valid then)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -286,10 +287,15 @@ def year_to_date(school: School, today: dt.date | None = None) -> YearToDate:
     )
 
 
+ACADEMIC_YEAR_NAME = re.compile(r"\d{4}/\d{2}")
+
+
 def academic_year_period(school: School, name: str | None, today: dt.date | None = None) -> YearToDate:
     """The academic year a user picked ("2025/26"): to date while it runs, the whole year once it is
     over; this year when nothing (or a year the school does not have, or one not started) is picked."""
     today = today or timezone.localdate()
+    if not ACADEMIC_YEAR_NAME.fullmatch(name or ""):
+        name = None  # garbage from the address bar (even a NUL byte) is ignored, not looked up
     year = AcademicYear.objects.filter(school=school, name=name, start_date__lte=today).first() if name else None
     if year is None:
         return year_to_date(school, today)

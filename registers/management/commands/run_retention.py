@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from registers.retention import run_retention
+from registers.retention import RetentionRefused, run_retention
 
 from ._base import parse_day
 
@@ -12,7 +12,10 @@ class Command(BaseCommand):
         parser.add_argument("--today", help="count the periods back from this date, YYYY-MM-DD (default: today)")
 
     def handle(self, *args, today=None, **options):
-        run = run_retention(today=parse_day(today, "--today") if today else None)
+        try:
+            run = run_retention(today=parse_day(today, "--today") if today else None)
+        except RetentionRefused as exc:
+            raise CommandError(str(exc)) from None
         for record_type, details in run.details.items():
             self.stdout.write(
                 f"{details['label']}: {run.counts[record_type]} removed (kept {details['years']} years, "
