@@ -21,6 +21,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from tests.celery_worker import wait_for
 
@@ -101,6 +102,9 @@ def reset_producer(app) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools per broker URL too: one left over would hand out the closed
+    # connections above to the next test that publishes ("Acquire on closed pool")
+    kombu_pools.reset()
 
 
 @contextmanager
