@@ -8,9 +8,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db.models import Q
+from django.db.models import F, Q
 
-from registers.selectors import AttendanceFigures, pupil_figures
+from registers.selectors import AttendanceFigures, pupil_figures, with_year_on
 from registers.years import year_label
 
 from ..suppression import Cell, Publication, unpublished
@@ -39,7 +39,7 @@ def cohort_dimensions(years: list[int]) -> list[tuple[str, list[tuple[str, Q]]]]
         return [(yes, Q(**{field_name: True})), (no, Q(**{field_name: False}))]
 
     return [
-        ("Year group", [(year_label(y), Q(year=y)) for y in years]),
+        ("Year group", [(year_label(y), Q(year_then=y)) for y in years]),  # partitions() annotates year_then
         ("Sex", [("Girls", Q(sex="F")), ("Boys", Q(sex="M"))]),
         ("Free school meals", yes_no("fsm", "Eligible for FSM", "Not eligible")),
         ("Special educational needs", [(label, Q(sen=code)) for code, label in SEN_LABELS.items()]),
@@ -146,10 +146,18 @@ class Dimension:
         return round(max(shown) - min(shown), 1) if len(shown) > 1 else None
 
 
-def partitions(roll, years: list[int] | None = None) -> list[tuple[str, list[tuple[str, set[int]]]]]:
-    """Each dimension's cohorts as sets of pupil ids on `roll` (a pupils queryset)."""
+def partitions(
+    roll, years: list[int] | None = None, *, on: dt.date | None = None
+) -> list[tuple[str, list[tuple[str, set[int]]]]]:
+    """Each dimension's cohorts as sets of pupil ids on `roll` (a pupils queryset). Year groups are
+    the years pupils were in `on` (the period's last day): last year's report keeps its year groups
+    after the rollover has moved every pupil up."""
+    if on is not None:
+        roll = with_year_on(roll, on)
+    elif "year_then" not in roll.query.annotations:
+        roll = roll.annotate(year_then=F("year"))
     if years is None:
-        years = sorted(set(roll.values_list("year", flat=True)))
+        years = sorted(set(roll.values_list("year_then", flat=True)))
     return [
         (name, [(label, set(roll.filter(q).values_list("id", flat=True))) for label, q in definitions])
         for name, definitions in cohort_dimensions(years)

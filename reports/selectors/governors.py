@@ -187,7 +187,7 @@ def school_tables(school: School, period: Period) -> CohortTables:
     d1, d2 = period.date_from, period.date_to
     per_pupil = pupil_figures(school=school, date_from=d1, date_to=d2)
     roll = pupils_on_roll(school=school, date_from=d1, date_to=d2)
-    return cohort_tables(per_pupil, partitions(roll), dfe_pupils(school, period))
+    return cohort_tables(per_pupil, partitions(roll, on=d2), dfe_pupils(school, period))
 
 
 def governors_report(school: School, period: Period) -> GovernorsReport:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from registers.models import School
-from registers.selectors import pupil_figures, pupils_on_roll
+from registers.selectors import pupil_figures, pupils_on_roll, with_year_on
 
 from ..suppression import Cell, Publication
 from .cohorts import Dimension, Group, cohort_tables, partitions, relate_groups
@@ -81,8 +81,10 @@ def trust_report(trust, key: str | None, today: dt.date | None = None) -> TrustR
             missing.append(school)
             continue
         resolved.append((school, period))
-        rolls[school.pk] = pupils_on_roll(school=school, date_from=period.date_from, date_to=period.date_to)
-    years = sorted({y for roll in rolls.values() for y in roll.values_list("year", flat=True)})
+        # the years pupils were in at the period's end (a past year's report outlives the rollover)
+        roll = pupils_on_roll(school=school, date_from=period.date_from, date_to=period.date_to)
+        rolls[school.pk] = with_year_on(roll, period.date_to)
+    years = sorted({y for roll in rolls.values() for y in roll.values_list("year_then", flat=True)})
     columns: list[TrustColumn] = []
     publication = Publication()
     for school, period in resolved:

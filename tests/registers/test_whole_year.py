@@ -4,6 +4,7 @@ compared before and after), Year 6 has gone, the Reception intake is in, the cas
 period, notice to improve and penalty-notice history carry over, and the penalty threshold window
 spans the summer holiday (5 unauthorised sessions in July + 5 in September reach it)."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -82,11 +83,23 @@ def snapshot(school) -> dict:
     }
 
 
+def plain(value):
+    """A report's parts as plain values to compare (a suppression Cell compares by identity; what it
+    holds and shows is what a reader sees)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return type(value).__name__, {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
 def governors(school):
     """Last year's governors' report, as leaders read it (the year-group breakdown apart: see below)."""
     report = governors_report(school, resolve_period(school, "year:2025/26"))
     parts = ("headline", "calculation", "weeks", "weekdays", "sessions", "codes", "bands", "interventions")
-    return {part: getattr(report, part) for part in parts}, report.dimensions
+    return {part: plain(getattr(report, part)) for part in parts}, plain(report.dimensions)
 
 
 def as_dict(obj: Model) -> dict:
@@ -271,12 +284,6 @@ def test_refused_until_next_years_calendar_is_in(db):
         assert not YearRollover.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reports/selectors/cohorts.py groups pupils by their current year, so after the rollover last "
-    "year's report by year group shows each pupil under their new year; registers.selectors.years_on gives "
-    "the year a pupil was in on a date (reports/ belongs to another change this session)",
-)
 def test_last_years_report_by_year_group_is_unchanged(july):
     school, office = july["school"], july["office"]
     _, before = governors(school)
