@@ -195,13 +195,12 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Login lockout (django-axes): five failures lock the username (from any address) and, separately,
 # the address (for any username), so one attacker can't guess many passwords from one address or
-# one password from many. Counted in the shared cache when there is one (CACHE_URL), else in the
-# database (shared by every process, a record in the admin); AXES_HANDLER chooses explicitly, and
-# the cache handler is refused without a shared cache (a per-process count multiplies the limit).
-AXES_HANDLER = env(
-    "AXES_HANDLER",
-    default="axes.handlers.cache.AxesCacheHandler" if SHARED_CACHE else "axes.handlers.database.AxesDatabaseHandler",
-)
+# one password from many. Counted in the database by default: shared by every process and replica,
+# a record in the admin, and still there when Redis is down (the cache handler would turn every
+# sign-in into a server error then, and teachers must still sign in to take registers: see
+# tests/faults). AXES_HANDLER=axes.handlers.cache.AxesCacheHandler counts in the shared cache
+# instead, and is refused without one (a per-process count multiplies the limit).
+AXES_HANDLER = env("AXES_HANDLER", default="axes.handlers.database.AxesDatabaseHandler")
 if AXES_HANDLER.endswith("AxesCacheHandler") and not SHARED_CACHE:
     from django.core.exceptions import ImproperlyConfigured
 
@@ -216,6 +215,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Rate limits on the public forms (common/ratelimits.py): django-ratelimit in the same cache.
 RATELIMIT_USE_CACHE = "default"
+# Redis down: the public forms go on without their limits rather than refusing everyone (the
+# lockout above still counts, in the database) until it is back
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_IP_META_KEY = "common.client_address.client_ip"
 SILENCED_SYSTEM_CHECKS = [
     # W001 lists only third-party Redis clients; Django's own RedisCache (CACHE_URL=redis://) adds and

@@ -9,16 +9,19 @@ on, with Retry-After."""
 from __future__ import annotations
 
 import functools
+import logging
 import math
 
 from django.http import HttpResponse
 from django.template.loader import select_template
 from django.utils.decorators import method_decorator
 from django_ratelimit import UNSAFE
-from django_ratelimit.decorators import ratelimit
-from django_ratelimit.exceptions import Ratelimited
+from django_ratelimit.core import is_ratelimited
+from redis.exceptions import RedisError
 
 from .client_address import client_ip
+
+log = logging.getLogger(__name__)
 
 # How often each public form may be posted, per client.
 # Sign-in: per address *and* username, so a school's staff all signing in from its one public address
@@ -53,14 +56,20 @@ def limit(group: str, rate: str, *, key: str = "user_or_ip", method=UNSAFE):
     seconds = _seconds(rate)
 
     def decorator(view):
-        counted = ratelimit(group=group, key=key, rate=rate, method=method, block=True)(view)
-
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             try:
-                return counted(request, *args, **kwargs)
-            except Ratelimited:
+                limited = is_ratelimited(
+                    request, group=group, fn=view, key=key, rate=rate, method=method, increment=True
+                )
+            except (OSError, RedisError):
+                # the shared cache is down: the form goes on without its limit until it is back
+                # (RATELIMIT_FAIL_OPEN only covers part of django-ratelimit's cache calls)
+                log.warning("rate limit %s not counted: the cache is unavailable", group, exc_info=True)
+                limited = False
+            if limited:
                 return too_many_requests(request, retry_after=seconds)
+            return view(request, *args, **kwargs)
 
         return wrapper
 

@@ -36,6 +36,7 @@ from .models import (
 CLOSURE_CODE = "#"
 LATE_CODES = ("L", "U")
 MAX_MINUTES_LATE = 300
+MINUTES_IN_A_DAY = 24 * 60  # beyond it a number of minutes is no time of day (refused before any sum)
 
 
 @dataclass(frozen=True)

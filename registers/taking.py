@@ -39,6 +39,8 @@ from .models import Mark, Register
 from .register_selectors import is_school_day
 from .services import (
     LATE_CODES,
+    MAX_MINUTES_LATE,
+    MINUTES_IN_A_DAY,
     Actor,
     MarkEntry,
     MarkProblem,
@@ -306,6 +308,8 @@ def _arrival(wish: MarkWish, pupil: OnRoll, *, times, day: dt.date, now: dt.date
     if wish.arrived is not None:
         arrival = timing.at(day, wish.arrived)
     elif wish.minutes_late is not None:
+        if not 0 <= wish.minutes_late <= MINUTES_IN_A_DAY:  # e.g. 2**70 from a hand-made request
+            return Refusal(Why.INVALID, f"{pupil.name}: minutes late must be between 0 and {MAX_MINUTES_LATE}.")
         arrival = timing.arrival_from_minutes(times, day, wish.minutes_late)
     elif not timing.is_closed(times, day, now):
         return now

@@ -171,8 +171,12 @@ def test_with_redis_and_pgbouncer_state_is_shared_and_cursors_client_side():
     assert shown["cursors"] is True
 
 
-def test_with_a_shared_cache_the_lockout_counts_there_by_default():
+def test_the_lockout_counts_in_the_database_even_with_a_shared_cache():
+    """Shared by every process either way; the database's count survives Redis being down."""
     out = settings_with(CACHE_URL="redis://127.0.0.1:6379/1")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1])["axes"].endswith("AxesDatabaseHandler")
+    out = settings_with(CACHE_URL="redis://127.0.0.1:6379/1", AXES_HANDLER="axes.handlers.cache.AxesCacheHandler")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1])["axes"].endswith("AxesCacheHandler")
 

@@ -26,7 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import NoReverseMatch, Resolver404
 
 from demo.school import seed_demo
-from registers.models import Pupil, Staff
+from registers.models import Pupil, RegisterDeletion, Staff
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 23)  # a Monday in the autumn term
 NOW = dt.datetime(2026, 11, 23, 10, 30, tzinfo=ZoneInfo("Europe/London"))
 PAGE_TYPES = ("text/html", "application/pdf", "text/csv")
-NOT_NAVIGATED = re.compile(r"^(admin:|api|login$|logout$|absences:(sign_in|invite|password_reset))")
+NOT_NAVIGATED = re.compile(r"^(admin:|admin-login$|api|login$|logout$|absences:(sign_in|invite|password_reset))")
 VISITS_PER_PATTERN = 4  # a crawl follows at most this many addresses of one pattern
 SAMPLES = 6  # objects tried per pattern that needs an id
 
@@ -125,6 +125,8 @@ def _sample_kwargs(name: str, school) -> list[dict] | None:
         "reports:trust-detail": ([school.trust] if school.trust_id else [], {"pk": "pk"}),
         "reports:export-table": (["attendance"], {"table": lambda t: t}),
         "registers:dismiss_notification": (Notification.objects.all(), {"pk": "pk"}),
+        "roll:delete": (Pupil.objects.filter(school=school), {"pk": "pk"}),
+        "roll:deletion": (RegisterDeletion.objects.filter(school=school), {"pk": "pk"}),
     }
     if name not in table:
         return None

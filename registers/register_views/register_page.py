@@ -27,7 +27,7 @@ from ..models import AM, PM, Mark, Pupil, Register, RegistrationGroup, SchoolDay
 from ..permissions import staff_of
 from ..register_forms import parse_register_post
 from ..register_selectors import recent_sessions, register_queryset, roll_with_marks, times_of
-from ..services import Actor, open_registers
+from ..services import MINUTES_IN_A_DAY, Actor, open_registers
 from ..taking import MarkWish, TakenBy, Taker, Why, refusal_to_write, take_register
 
 PLANNED_SOURCES = {
@@ -111,7 +111,8 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
         else:
             row.other = code
         row.code = code
-        if not row.arrived and code in ("L", "U") and row.minutes is not None and times is not None:
+        shown = row.minutes is not None and 0 <= row.minutes <= MINUTES_IN_A_DAY  # not 2**70 typed by hand
+        if not row.arrived and code in ("L", "U") and shown and times is not None:
             row.arrived = f"{timezone.localtime(timing.arrival_from_minutes(times, register.date, row.minutes)):%H:%M}"
         row.css = mark_css(code, pupil.mark_category if code == pupil.mark_code else None)
         row.strip = []

@@ -145,9 +145,14 @@ def test_teacher_timing_rules(school, teacher, group, pupils):
     assert first.recorded_by_position == "Class teacher" and first.source == Mark.Source.TEACHER
     assert Mark.objects.get(pupil=pupils[1]).minutes_late == 4
     with clock(9, 35):
+        # after the register closes a late arrival needs when the pupil arrived (issue 13): without
+        # it the teacher is asked for it; with the minutes late it is a U for those minutes
         late = {"marks": [{"pupil": pupils[2].pk, "code": "L"}]}
         response = client.put(register_url(group), late, format="json", HTTP_IF_MATCH="*")
-        assert response.status_code == 200
+        assert response.status_code == 400 and "arrived" in response.content.decode()
+        late = {"marks": [{"pupil": pupils[2].pk, "code": "L", "minutes_late": 35}]}
+        response = client.put(register_url(group), late, format="json", HTTP_IF_MATCH="*")
+        assert response.status_code == 200, response.content
         change = {"marks": [{"pupil": pupils[0].pk, "code": "N"}]}
         refused = client.put(register_url(group), change, format="json", HTTP_IF_MATCH="*")
     after_close = Mark.objects.get(pupil=pupils[2])

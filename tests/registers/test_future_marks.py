@@ -114,7 +114,10 @@ def test_the_api_refuses_next_weeks_register_and_presence_over_a_planned_mark(sc
     mark = Mark.objects.get()
     office = token_client(school, "MIS", "write")
     with api_clock(10, 0, day=TODAY):
-        response = office.patch(f"/api/v1/marks/{mark.pk}/", {"code": "/", "reason": "came after all"}, format="json")
+        etag = office.get(f"/api/v1/marks/{mark.pk}/")["ETag"]
+        response = office.patch(
+            f"/api/v1/marks/{mark.pk}/", {"code": "/", "reason": "came after all"}, format="json", HTTP_IF_MATCH=etag
+        )
     assert response.status_code == 400, response.content
     assert "not happened yet" in response.json()["errors"][0]["reason"]
     assert Mark.objects.get().code.code == "M"
