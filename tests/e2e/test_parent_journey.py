@@ -60,12 +60,21 @@ def story(school, tmp_path, settings):
     )
     year3 = RegistrationGroup.objects.get(school=school, year=3)
     year3.teachers.add(teacher)
-    # The morning register was taken before the parent's report arrived: Ada is N so far.
-    write(school, ada, {(first, "AM"): "N"}, source=Mark.Source.TEACHER)
+    # The morning register was taken before the parent's report arrived: Ada is N so far (written
+    # once that session has begun: attendance is never recorded ahead of it).
+    with time_machine.travel(dt.datetime.combine(first, dt.time(9, 30), tzinfo=LONDON), tick=False):
+        write(school, ada, {(first, "AM"): "N"}, source=Mark.Source.TEACHER)
     return {"first": first, "second": second, "ada": ada, "ben": ben, "group": year3}
 
 
-def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, phone_page, page):
+@pytest.fixture
+def first_morning(story):
+    """The story happens on its first school day, after the morning register (whatever today is)."""
+    with time_machine.travel(dt.datetime.combine(story["first"], dt.time(9, 35), tzinfo=LONDON), tick=True):
+        yield
+
+
+def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, first_morning, phone_page, page):
     first, second = story["first"], story["second"]
     p = phone_page
     for each in (p, page):
@@ -129,13 +138,15 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, phone
         assert "Parent/carer reported: I" in row.inner_text()
         screenshot(page, "teacher-01-register-next-morning")
 
-    # The pupil page shows the audited codes: N amended to I, with the report as the reason.
-    page.context.clear_cookies()
-    login(page, "office")
-    page.goto(f"/pupils/{story['ada'].pk}/")
-    page.wait_for_load_state("networkidle")
-    history = page.locator("#history-heading").locator("xpath=..")
-    text = history.inner_text()
+    # The pupil page shows the audited codes: N amended to I, with the report as the reason (read
+    # after those days, whatever today's date is).
+    with time_machine.travel(dt.datetime.combine(second, dt.time(16, 0), tzinfo=LONDON), tick=True):
+        page.context.clear_cookies()
+        login(page, "office")
+        page.goto(f"/pupils/{story['ada'].pk}/")
+        page.wait_for_load_state("networkidle")
+        history = page.locator("#history-heading").locator("xpath=..")
+        text = history.inner_text()
     assert "Absence report #" in text and "accepted: Illness" in text
     screenshot(page, "office-03-pupil-page-audit")
 
