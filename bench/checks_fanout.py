@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 from bench import workers as workers_module
-from bench.report import Row, ratio
+from bench.report import Row
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "attendance_bench_fanout"
@@ -313,20 +313,7 @@ def run(*, schools: int = 50, pupils: int = 400, seed: int = 1, rebuild: bool = 
         "cached": meta["cached"],
         **{f"workers_{k}": v for k, v in results.items()},
     }
-    speed_up = one["seconds"] / two["seconds"]
-    return [
-        Row(f"{figure}, 1 worker process", size, _said(one), data=data),
-        Row(
-            "  2 worker processes",
-            size,
-            f"speed-up {speed_up:.2f}×{'' if same else ' (DIFFERENT alerts!)'}; {_said(two)}",
-            f"{one['seconds'] / 2:.1f} s (half of 1 worker)",
-            ratio(two["seconds"], one["seconds"]) + " of 1 worker",
-            "≤ 0.6× 1 worker (≥ 1.7×)",
-            two["seconds"] <= 0.6 * one["seconds"] and same,
-            data=data,
-        ),
-    ]
+    return workers_module.speed_up_rows(figure, size, one, two, same=same, different="alerts", said=_said, data=data)
 
 
 if __name__ == "__main__":

@@ -142,3 +142,24 @@ def timed_run(send, finished, worker_pids: list[int], database: str, timeout: fl
         "database_cpu": round(used, 1),
         "machine_busy": round((busy_after - busy_before) / (total_after - total_before), 3),
     }
+
+
+def speed_up_rows(figure: str, size: str, one: dict, two: dict, *, same: bool, different: str, said, data: dict):
+    """The bench table's two rows for a fan-out: one worker process, then two against the target
+    (2 workers in ≤ 0.6 × the time of 1, i.e. ≥ 1.7×), failing when the two runs' results differ."""
+    from bench.report import Row, ratio
+
+    speed_up = one["seconds"] / two["seconds"]
+    return [
+        Row(f"{figure}, 1 worker process", size, said(one), data=data),
+        Row(
+            "  2 worker processes",
+            size,
+            f"speed-up {speed_up:.2f}×{'' if same else f' (DIFFERENT {different}!)'}; {said(two)}",
+            f"{one['seconds'] / 2:.1f} s (half of 1 worker)",
+            ratio(two["seconds"], one["seconds"]) + " of 1 worker",
+            "≤ 0.6× 1 worker (≥ 1.7×)",
+            two["seconds"] <= 0.6 * one["seconds"] and same,
+            data=data,
+        ),
+    ]
