@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "common",
     "django_ratelimit",
     "registers",
+    "lessons",
     "absences",
     "interventions",
     "letters",

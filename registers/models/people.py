@@ -35,6 +35,7 @@ class Staff(models.Model):
     class Position(models.TextChoices):
         CLASS_TEACHER = "class_teacher", "Class teacher"
         FORM_TUTOR = "form_tutor", "Form tutor"
+        SUBJECT_TEACHER = "subject_teacher", "Subject teacher"
         HEAD_OF_YEAR = "head_of_year", "Head of year"
         ATTENDANCE_OFFICER = "attendance_officer", "Attendance officer"
         SENIOR_ATTENDANCE_CHAMPION = "senior_attendance_champion", "Senior attendance champion"
