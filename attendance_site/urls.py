@@ -16,5 +16,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("letters/", include("letters.urls")),
     path("parents/", include("absences.urls")),
+    path("lessons/", include("lessons.urls")),
     path("", include("registers.urls")),
 ]
