@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from lessons.models import Lesson, Membership, Room, TeachingGroup
+from lessons.models import Lesson, LessonRegister, Membership, Room, TeachingGroup
+from lessons.services import open_lesson_register
+from lessons.taking import lesson_roll, lesson_taker, take_lesson_register
 from registers.models import RegistrationGroup, Staff
 from tests.factories import PupilFactory
 
@@ -70,4 +72,26 @@ def make_lesson(school, group, period, teacher, weekday=2):
     room, _ = Room.objects.get_or_create(school=school, code="M4", defaults={"name": "Maths 4"})
     return Lesson.objects.create(
         school=school, group=group, period=period, weekday=weekday, teacher=teacher, room=room, valid_from=TERM_START
+    )
+
+
+def lesson_register_of(lesson, day=TUESDAY):
+    register = open_lesson_register(lesson=lesson, day=day) if day == TUESDAY else None
+    if register is None:  # a day with no register: an unsaved one, as the rule may be handed
+        return LessonRegister(school=lesson.school, lesson=lesson, date=day, session="AM")
+    return LessonRegister.objects.select_related("lesson__period", "lesson__group", "school").get(pk=register.pk)
+
+
+def take_lesson(lesson, staff, wishes, moment, *, day=TUESDAY, reason="", all_present=False):
+    register = lesson_register_of(lesson, day)
+    taker = lesson_taker(staff.user, staff, register)
+    assert taker is not None, f"{staff} may not take {register}"
+    return take_lesson_register(
+        register=register,
+        taker=taker,
+        roll=lesson_roll(register),
+        wishes=wishes,
+        now=moment,
+        reason=reason,
+        all_present=all_present,
     )

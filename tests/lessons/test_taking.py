@@ -14,37 +14,15 @@ import pytest
 from lessons.models import Cover, LessonMark, LessonRegister
 from lessons.services import open_lesson_register
 from lessons.signals import lesson_marks_written
-from lessons.taking import lesson_roll, lesson_taker, take_lesson_register
+from lessons.taking import lesson_taker
 from registers.models import Mark, Register, RegistrationGroup
 from registers.register_selectors import register_queryset, register_times, roll_with_marks
 from registers.services import Actor
 from registers.taking import MarkWish, TakenBy, Taker, Why, take_register
 from tests.factories import PupilFactory, write
-from tests.lessons.lesson_helpers import SATURDAY, TUESDAY, at, clock
+from tests.lessons.lesson_helpers import SATURDAY, TUESDAY, at, clock, lesson_register_of, take_lesson
 
 pytestmark = pytest.mark.django_db
-
-
-def lesson_register_of(lesson, day=TUESDAY):
-    register = open_lesson_register(lesson=lesson, day=day) if day == TUESDAY else None
-    if register is None:  # a day with no register: an unsaved one, as the rule may be handed
-        return LessonRegister(school=lesson.school, lesson=lesson, date=day, session="AM")
-    return LessonRegister.objects.select_related("lesson__period", "lesson__group", "school").get(pk=register.pk)
-
-
-def take_lesson(lesson, staff, wishes, moment, *, day=TUESDAY, reason="", all_present=False):
-    register = lesson_register_of(lesson, day)
-    taker = lesson_taker(staff.user, staff, register)
-    assert taker is not None, f"{staff} may not take {register}"
-    return take_lesson_register(
-        register=register,
-        taker=taker,
-        roll=lesson_roll(register),
-        wishes=wishes,
-        now=moment,
-        reason=reason,
-        all_present=all_present,
-    )
 
 
 @dataclass
