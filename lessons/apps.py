@@ -7,7 +7,5 @@ class LessonsConfig(AppConfig):
     verbose_name = "Lessons"
 
     def ready(self):
-        from importlib.util import find_spec
-
-        if find_spec("lessons.receivers"):  # the internal-truancy check, once it is built
-            from . import receivers  # noqa: F401
+        # The internal-truancy check and the office's counts; who sees and clears alerts.
+        from . import receivers, truancy_permissions  # noqa: F401
