@@ -327,3 +327,22 @@ def raised_message(register: LessonRegister) -> str:
         f"{names} {verb} seen earlier today but not in this lesson: "
         "an internal-truancy alert has gone to the head of year and the office."
     )
+
+
+@dataclass
+class Panel:
+    """Today's open alerts as a dashboard shows them: how many, and the newest few."""
+
+    count: int
+    newest: list[TruancyAlert]
+
+
+PANEL_ROWS = 8
+
+
+def dashboard_panel(school, day: dt.date, *, years: set[int] | None = None) -> Panel | None:
+    """For the attendance officer's dashboard; None for a school with no timetable (two queries)."""
+    if not school.lessons.exists():
+        return None
+    open_alerts = list(alerts_on(school, day, years=years).filter(state=TruancyAlert.State.OPEN))
+    return Panel(count=len(open_alerts), newest=open_alerts[:PANEL_ROWS])
