@@ -7,8 +7,6 @@ class LessonsConfig(AppConfig):
     verbose_name = "Lessons"
 
     def ready(self):
-        from importlib.util import find_spec
-
         from registers.audit_triggers import MARK_KIND, REGISTER_KIND, Guard, audit
 
         from . import prefill  # noqa: F401  (suggests the statutory register's marks from the lesson holding it)
@@ -32,5 +30,5 @@ class LessonsConfig(AppConfig):
                 ("date", "taken_at", "created_at"),
             )
         )
-        if find_spec("lessons.receivers"):  # the internal-truancy check, once it is built
-            from . import receivers  # noqa: F401
+        # The internal-truancy check and the office's counts; who sees and clears alerts.
+        from . import receivers, truancy_permissions  # noqa: F401

@@ -7,4 +7,5 @@ app_name = "lessons"
 
 urlpatterns = [
     path("", include("lessons.register_urls")),
+    path("truancy/", include("lessons.truancy_urls")),
 ]

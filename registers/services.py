@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Subquery
@@ -32,6 +33,7 @@ from .models import (
     Staff,
     SubReason,
 )
+from .signals import marks_recorded
 
 CLOSURE_CODE = "#"
 LATE_CODES = ("L", "U")
@@ -199,13 +201,21 @@ def record_marks(
     for attempt in range(3):
         try:
             with transaction.atomic():
-                return _record_marks(school, entries, actor, source, reason, register, now)
+                result = _record_marks(school, entries, actor, source, reason, register, now)
+                if result.written:
+                    transaction.on_commit(partial(_announce, school, result.created + result.amended, source, now))
+                return result
         except IntegrityError:
             # Two writers inserted the same pupil-session at once: go again, the second
             # time as an amendment of what the first wrote (or a conflict it reports).
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _announce(school, marks: list[Mark], source: str, now) -> None:
+    """After the commit: tell the apps above (lessons clears a truancy alert on a late sign-in)."""
+    marks_recorded.send(sender=Mark, school=school, marks=marks, source=source, now=now)
 
 
 def _record_marks(school, entries, actor, source, reason, register, now) -> WriteResult:

@@ -44,9 +44,9 @@ class Waiting:
     order: int = 50
 
 
-# Sent by the office's home page with `school`; apps above registers (absences: reports, first-day
-# calls, leave) answer with a list of `Waiting`, so the home page counts their work without
-# importing them.
+# Sent by the office's home page with `school` and `staff` (the reader); apps above registers
+# (absences: reports, first-day calls, leave; lessons: truancy alerts) answer with a list of
+# `Waiting`, so the home page counts their work without importing them.
 office_waiting = Signal()
 
 
@@ -76,3 +76,16 @@ def suggestions_for(register, pupil_ids) -> dict[int, Suggestion]:
         for pupil_id, suggestion in (answer or {}).items():
             found.setdefault(pupil_id, suggestion)
     return found
+
+
+# Sent by lessons' internal-truancy check with `school`, `date`, `session` and `pupil_ids` (pupils
+# seen earlier today and now missing from a lesson). Apps that know why a pupil may be out of a
+# lesson (absences: a parent's report, granted leave, a medical appointment) answer with
+# {pupil_id: reason as a sentence}; a pupil named in any answer raises no alert. Registers cannot
+# import those apps, and lessons may not import absences: the question goes through here.
+known_reasons = Signal()
+
+# Sent after a batch of marks is committed by `record_marks` with `school`, `marks` (the marks
+# created or amended, codes attached), `source` and `now`: lessons clears an internal-truancy alert
+# when a pupil is signed in late at the office.
+marks_recorded = Signal()

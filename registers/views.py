@@ -94,7 +94,7 @@ def office_home(request, staff):
             order=30,
         )
     ]
-    for _, answer in office_waiting.send(sender=Staff, school=school):
+    for _, answer in office_waiting.send(sender=Staff, school=school, staff=staff):
         waiting.extend(answer or [])
     waiting.sort(key=lambda w: w.order)
     links = [

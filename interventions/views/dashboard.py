@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from lessons.truancy import dashboard_panel
 from registers.permissions import staff_of
 
 from ..forms import DashboardFilterForm, WorklistForm
@@ -45,6 +46,8 @@ def dashboard(request):
             "all_rows": all_rows,
             "can_work": request.user.has_perm("interventions.decide_alerts"),
             "has_policy": active_policy(school) is not None,
+            # Pupils missing from lessons today (a school with a timetable): the year filter applies.
+            "truancy": dashboard_panel(school, today, years={filters.year} if filters.year is not None else None),
         },
     )
 
