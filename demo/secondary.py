@@ -16,6 +16,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from lessons.models import Lesson, Membership, Period, Room, TeachingGroup, TimetableSettings
+from lessons.services import open_lesson_register
+from lessons.taking import LessonTaker, lesson_roll, take_lesson_register
+from lessons.timetable import lessons_on
+from lessons.truancy import check_lesson_register
 from registers.calendar import typical_english_calendar
 from registers.imports import import_school
 from registers.models import (
@@ -32,6 +36,7 @@ from registers.models import (
     Trust,
 )
 from registers.services import Actor, MarkEntry, mark_register_taken, record_marks
+from registers.taking import MarkWish, TakenBy, Taker
 from registers.upn import make_upn
 
 from .school import DEMO_PASSWORD, FORENAMES_F, FORENAMES_M, LONDON, SURNAMES
@@ -116,9 +121,18 @@ def secondary_school_data(today: dt.date) -> dict:
 
 
 @transaction.atomic
-def seed_secondary(*, today: dt.date | None = None, now: dt.datetime | None = None, seed: int = 2027, log=print):
-    """Build the demo secondary school; returns counts. The statutory registers are marked from the
-    start of this half-term to yesterday, this week's lessons up to the last one that has ended by `now`."""
+def seed_secondary(
+    *,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    form_size: int = FORM_SIZE,
+    weeks: int = 6,
+    seed: int = 2027,
+    log=print,
+):
+    """Build the demo secondary school; returns counts. The statutory registers are marked for the
+    last `weeks` weeks of this half-term up to yesterday, this week's lessons up to the last one
+    that has started by `now`."""
     rng = random.Random(seed)
     today = today or dt.date.today()
     now = now or dt.datetime.now(tz=LONDON)
@@ -175,7 +189,7 @@ def seed_secondary(*, today: dt.date | None = None, now: dt.datetime | None = No
     serial = 0
     pupils: dict[int, list[Pupil]] = {}
     for year in YEARS:
-        for _ in range(FORM_SIZE):
+        for _ in range(form_size):
             serial += 1
             sex = rng.choice("FM")
             surname = rng.choice(SURNAMES)
@@ -225,9 +239,11 @@ def seed_secondary(*, today: dt.date | None = None, now: dt.datetime | None = No
                             valid_from=year_start,
                         )
 
-    # This half-term's statutory registers up to yesterday, taken by the form tutors.
+    # The last weeks of this half-term's statutory registers up to yesterday, taken by the form tutors.
     days = list(SchoolDay.objects.filter(school=school, date__gte=year_start, date__lt=today).order_by("date"))
-    days = [day for day in days if day.half_term == days[-1].half_term] if days else []
+    days = [
+        day for day in days if day.half_term == days[-1].half_term and day.date >= today - dt.timedelta(weeks=weeks)
+    ]
     absent: set[tuple[int, dt.date]] = set()
     marks = 0
     for day in days:
@@ -260,8 +276,70 @@ def seed_secondary(*, today: dt.date | None = None, now: dt.datetime | None = No
                 mark_register_taken(register=register, actor=actor, now=moment)
                 marks += len(entries)
 
+    hoy = Staff.objects.get(user__username="hoy")
+    forms[10].teachers.add(hoy)  # the head of year looks after Year 10 (as a teacher of its form)
+    week = [day.date for day in days if day.date >= today - dt.timedelta(days=today.isoweekday() - 1)]
+    taken = _lessons_this_week(school, week, today, now, tutors, pupils, absent, rng)
     log(
         f"Demo secondary school: {school.name}, {serial} pupils in {len(forms)} forms, "
-        f"{len(lessons)} lessons a week, {marks} statutory marks over {len(days)} school days."
+        f"{len(lessons)} lessons a week, {marks} statutory marks over {len(days)} school days, "
+        f"{taken} lesson registers this week."
     )
-    return {"school": school, "pupils": serial, "marks": marks, "lessons": len(lessons)}
+    return {"school": school, "pupils": serial, "marks": marks, "lessons": len(lessons), "lesson_registers": taken}
+
+
+def _lessons_this_week(school, week: list[dt.date], today, now, tutors, pupils, absent, rng) -> int:
+    """This week's lessons as their teachers took them, twelve minutes in, through the lesson
+    register service: absent pupils `N`, a few late. Each day one Year 10 pupil who was at
+    morning registration is missing from P3 — the internal-truancy check raises the alert, and
+    their present mark in a later lesson clears it. Today: the morning
+    registers (taken at 08:40 once that time has passed) and the lessons that have started by `now`."""
+    if today.isoweekday() <= 5 and SchoolDay.objects.filter(school=school, date=today).exists():
+        if now >= dt.datetime.combine(today, dt.time(8, 40), tzinfo=LONDON):
+            for year, tutor in tutors.items():
+                _take_statutory(school, tutor, pupils[year], today, absent, rng)
+        week = [*week, today]
+    taken = 0
+    for day in week:
+        truant = rng.choice([p for p in pupils[10] if (p.id, day) not in absent])
+        for lesson in lessons_on(school, day):
+            started = dt.datetime.combine(day, lesson.period.starts, tzinfo=LONDON) + dt.timedelta(minutes=12)
+            if started > now:
+                continue
+            register = open_lesson_register(lesson=lesson, day=day, user=lesson.teacher.user)
+            roll = lesson_roll(register)
+            wishes = []
+            for pupil in roll:
+                code = "N" if (pupil.pk, day) in absent else "/"
+                if pupil.pk == truant.pk and lesson.period.name == "P3":
+                    code = "N"
+                elif code == "/" and rng.random() < 0.02:
+                    wishes.append(MarkWish(pupil.pk, "L", arrived=(started - dt.timedelta(minutes=4)).time()))
+                    continue
+                wishes.append(MarkWish(pupil.pk, code))
+            actor = Actor.for_staff(lesson.teacher.user, lesson.teacher)
+            result = take_lesson_register(
+                register=register,
+                taker=LessonTaker(TakenBy(Taker.TEACHER, actor)),
+                roll=roll,
+                wishes=wishes,
+                now=started,
+            )
+            if not result.ok:
+                raise RuntimeError(f"demo lesson register {register}: {result.refusals}")
+            check_lesson_register(register_id=result.register.pk, now=started)  # as after commit
+            taken += 1
+    return taken
+
+
+def _take_statutory(school, tutor, members, day, absent, rng) -> None:
+    """Today's morning register of a form, taken by its tutor at 08:40."""
+    for pupil in members:
+        if rng.random() < 0.05:
+            absent.add((pupil.id, day))
+    entries = [MarkEntry(p.id, day, AM, "N" if (p.id, day) in absent else "/") for p in members]
+    moment = dt.datetime.combine(day, dt.time(8, 40), tzinfo=LONDON)
+    actor = Actor(tutor.user, tutor.display_name, tutor.get_position_display())
+    register, _ = Register.objects.get_or_create(school=school, group=members[0].group, date=day, session=AM)
+    record_marks(school=school, entries=entries, actor=actor, source=Mark.Source.TEACHER, register=register, now=moment)
+    mark_register_taken(register=register, actor=actor, now=moment)

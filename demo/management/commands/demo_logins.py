@@ -3,7 +3,20 @@ from django.core.management.base import BaseCommand
 from demo.school import DEMO_PASSWORD
 from registers.models import Staff
 
-ROLE_ORDER = ["class_teacher", "office", "attendance_officer", "headteacher", "dsl", "governor", "trust_leader"]
+ROLE_ORDER = [
+    "class_teacher",
+    "office",
+    "attendance_officer",
+    "headteacher",
+    "dsl",
+    "governor",
+    "trust_leader",
+    "form_tutor",
+    "subject_teacher",
+    "head_of_year",
+]
+# The login each role is shown with, where the demo has several of that role.
+PREFERRED = {"class_teacher": "teacher", "form_tutor": "tutor", "subject_teacher": "subject", "head_of_year": "hoy"}
 
 
 class Command(BaseCommand):
@@ -14,11 +27,12 @@ class Command(BaseCommand):
         lines = []
         for position in ROLE_ORDER:
             staff = Staff.objects.filter(position=position).select_related("user").order_by("user__username")
-            staff = staff.filter(user__username="teacher") or staff
+            staff = staff.filter(user__username=PREFERRED.get(position, "")) or staff
             member = staff.first()
             if member and position not in seen:
                 seen.add(position)
-                lines.append(f"  {member.get_position_display():<30} {member.user.username:<12} {DEMO_PASSWORD}")
+                where = f" ({member.school.name})" if member.school_id and position in PREFERRED else ""
+                lines.append(f"  {member.get_position_display():<30} {member.user.username:<12} {DEMO_PASSWORD}{where}")
         from django.contrib.auth import get_user_model
 
         if get_user_model().objects.filter(username="parent", contacts__isnull=False).exists():

@@ -1,11 +1,15 @@
 from django.core.management.base import BaseCommand
 
 from demo.school import DEMO_URN, seed_demo
+from demo.secondary import SECONDARY_URN, seed_secondary
 from registers.models import School
 
 
 class Command(BaseCommand):
-    help = "Load a realistic demo school (last summer term and this year to date, marked)."
+    help = (
+        "Load the demo trust: a primary school (last summer term and this year to date, marked) and a "
+        "secondary school (this half-term's registers, this week's lessons)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--pupils", type=int, default=210)
@@ -20,3 +24,5 @@ class Command(BaseCommand):
             self.stdout.write(f"The demo school (URN {DEMO_URN}) is already loaded.")
             return
         seed_demo(pupils=pupils, seed=seed, log=self.stdout.write)
+        if not School.objects.filter(urn=SECONDARY_URN).exists():
+            seed_secondary(log=self.stdout.write)
