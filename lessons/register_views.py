@@ -50,7 +50,13 @@ def _registers():
     """Lesson registers with their lesson, period, group, room, teacher, school, whether the day
     is a school day and the school's late minutes — one query."""
     return LessonRegister.objects.select_related(
-        "school", "lesson__period", "lesson__group", "lesson__room", "lesson__teacher", "cover_teacher", "taken_by"
+        "school",
+        "lesson__period",
+        "lesson__group",
+        "lesson__room",
+        "lesson__teacher__user",
+        "cover_teacher__user",
+        "taken_by",
     ).annotate(
         is_school_day=Exists(SchoolDay.objects.filter(school=OuterRef("school_id"), date=OuterRef("date"))),
         late_after_minutes=Subquery(
@@ -62,6 +68,8 @@ def _registers():
 def _load(request, pk):
     staff = staff_of(request.user)
     register = get_object_or_404(_registers(), pk=pk)
+    if staff is not None and staff.school_id == register.school_id:
+        staff.school = register.school  # already read with the register: the page header needs no query
     taker = lesson_taker(request.user, staff, register)
     if taker is None:
         raise PermissionDenied("You can take only the registers of lessons you teach or cover.")
