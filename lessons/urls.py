@@ -6,5 +6,6 @@ from django.urls import include, path  # noqa: F401  (each part adds its include
 app_name = "lessons"
 
 urlpatterns = [
+    path("", include("lessons.register_urls")),
     path("truancy/", include("lessons.truancy_urls")),
 ]
