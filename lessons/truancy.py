@@ -5,9 +5,11 @@ later clears it, with where they were.
 The rule (issue 14, "Internal truancy"), applied when a lesson register's marks are written
 (`lessons.signals.lesson_marks_written`, answered in `lessons.receivers`):
 
-- Only a *taken* lesson register is judged. Missing means an unauthorised absence code in it (N,
-  O, U, G) or no mark at all. A teacher who enters a reason (an authorised absence such as M, an
-  approved activity such as V) has given the reason, so that raises nothing.
+- Missing means an unauthorised absence code in the lesson's register (N, O, U, G), as soon as
+  the teacher enters it, or no mark at all in a register recorded as taken (a register is taken
+  once every pupil has a mark, so this is a pupil added to the class since). A teacher who enters
+  a reason (an authorised absence such as M, an approved activity such as V) has given the
+  reason, so that raises nothing.
 - Seen earlier today means a present mark (/, \\, L) at the morning register, at the afternoon
   register when the lesson is in the afternoon, or in a lesson that started before this one. A
   pupil not seen today is not in school, and the statutory follow-up of absence covers them.
@@ -96,16 +98,15 @@ def check_lesson_register(*, register_id: int, now: dt.datetime) -> CheckResult:
             .get(pk=register_id)
         )
         result = CheckResult()
-        if register.state != LessonRegister.State.TAKEN:
-            return result
         lesson = register.lesson
         marks = {m.pupil_id: m for m in _lesson_marks_with_lessons().filter(register=register)}
         present = [m for m in marks.values() if m.code.category == CAT.PRESENT]
         result.resolved = _resolve_by_lesson_marks(
             register.school_id, register.date, present, lesson.period.starts, now
         )
-        on_roll = set(pupils_in(lesson, register.date).values_list("pk", flat=True))
-        unmarked = on_roll - marks.keys()
+        unmarked = set()
+        if register.state == LessonRegister.State.TAKEN:
+            unmarked = set(pupils_in(lesson, register.date).values_list("pk", flat=True)) - marks.keys()
         absent = {pid for pid, m in marks.items() if m.code.category in MISSING_CATEGORIES}
         missing = sorted(unmarked | absent)
         if missing:

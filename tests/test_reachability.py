@@ -58,7 +58,7 @@ def _route_key(match) -> str:
 def _sample_kwargs(name: str, school) -> list[dict] | None:
     from absences.models import AbsenceReport, EvidenceFile, LeaveRequest
     from interventions.models import Action, Alert, Case, NoticeToImprove, PenaltyNotice, Policy, Rule
-    from lessons.models import Lesson, LessonRegister
+    from lessons.models import Lesson, LessonRegister, TruancyAlert
     from letters.models import Batch, Letter, LetterTemplate
     from registers.models import Contact, ImportRun, Notification, Register, RegistrationGroup
 
@@ -133,6 +133,7 @@ def _sample_kwargs(name: str, school) -> list[dict] | None:
         "registers:dismiss_notification": (Notification.objects.all(), {"pk": "pk"}),
         "roll:delete": (Pupil.objects.filter(school=school), {"pk": "pk"}),
         "roll:deletion": (RegisterDeletion.objects.filter(school=school), {"pk": "pk"}),
+        "lessons:truancy-alert": (TruancyAlert.objects.filter(school=school), {"pk": "pk"}),
     }
     if name not in table:
         return None

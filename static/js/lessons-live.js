@@ -10,7 +10,7 @@
   var seconds = Math.max(5, Number(box.dataset.pollSeconds) || 30);
   var updated = document.getElementById("live-updated");
   var status = document.getElementById("live-status");
-  var lastCount = null;
+  var lastCount = box.dataset.count ? Number(box.dataset.count) : null;  // as the page was served
   var busy = false;
 
   function say(count) {

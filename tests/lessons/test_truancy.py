@@ -39,14 +39,38 @@ def test_present_at_morning_register_then_n_in_p2_raises_one_alert_with_where_la
     assert len(alerts(sec)) == 1
 
 
-def test_unmarked_in_a_taken_register_raises_but_a_register_not_yet_taken_raises_nothing(sec):
-    sec.statutory("Cy", "AM", "/")
-    pending = sec.take("P2 Ma", {"Ada": "/"}, at_time="10:03", state="not_taken")
-    sec.written(pending, at_time="10:03")
-    assert alerts(sec) == []
+def test_unmarked_in_a_taken_register_raises_and_n_raises_before_the_register_is_complete(sec):
+    for pupil in ("Ada", "Ben", "Cy"):
+        sec.statutory(pupil, "AM", "/")
+    # P2 half done: Ben's N raises at once; Cy, not marked yet, does not
+    sec.take_and_check("P2 Ma", {"Ada": "/", "Ben": "N"}, at_time="10:03", state="not_taken")
+    assert [a.pupil.forename for a in alerts(sec)] == ["Ben"]
 
-    sec.take_and_check("P2 Ma", {}, at_time="10:05")
-    assert [a.pupil.forename for a in alerts(sec)] == ["Cy"]
+    # P4 recorded as taken with Cy left unmarked (he joined the class since): that raises
+    sec.take_and_check("P4 Sc", {"Ada": "/", "Ben": "/", "Dee": "/"}, at_time="12:25", teacher="jones")
+    assert sorted((a.pupil.forename, a.state) for a in alerts(sec)) == [("Ben", "resolved"), ("Cy", "open")]
+
+
+def test_through_the_lesson_register_service_an_n_raises_and_the_teacher_is_told(sec):
+    sec.statutory("Ada", "AM", "/")
+    sec.statutory("Ben", "AM", "/")
+    register = sec.teach("P2 Ma", {"Ada": "N", "Ben": "/", "Cy": "N", "Dee": "/"}, at_time="10:04")
+    assert register.state == "taken"
+    [alert] = alerts(sec)
+    assert alert.pupil.forename == "Ada" and alert.raised_at == moment("10:04")
+    assert raised_message(register) == (
+        "Ada Year10 was seen earlier today but not in this lesson: "
+        "an internal-truancy alert has gone to the head of year and the office."
+    )
+    # the teacher corrects Ada to late when she turns up: the alert clears, nothing is raised twice
+    sec.teach("P2 Ma", {"Ada": "L"}, at_time="10:12", reason="arrived late")
+    [alert] = alerts(sec)
+    assert alert.state == "resolved" and alert.where_they_were.startswith("marked present in P2 Maths 10X/Ma1, Room S4")
+    # P4 taken through the service too: Ada present clears nothing more; Ben absent raises
+    sec.teach("P4 Sc", {"Ada": "/", "Ben": "N", "Cy": "N", "Dee": "/"}, at_time="12:24", teacher="jones")
+    assert sorted((a.pupil.forename, a.register.lesson.period.name) for a in alerts(sec, state="open")) == [
+        ("Ben", "P4")
+    ]
 
 
 def test_an_earlier_lesson_counts_as_seen_and_is_where_they_were_last_seen(sec):

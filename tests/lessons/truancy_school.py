@@ -2,18 +2,25 @@
 tests: Hillside Academy on the same real calendar as the other test schools, Tuesday 8 December
 2026, Year 10 (10X) and Year 9 (9A).
 
-Lesson registers and marks are made as rows here (the lesson register service is built elsewhere);
-statutory marks go through the register service, as everywhere."""
+`take` makes lesson registers and marks as rows (inserts: the rule's edge cases, such as a pupil
+left unmarked in a register recorded as taken); `teach` takes a lesson's register through the
+lesson register service (`lessons.taking`), as the page does. Statutory marks go through the
+register service, as everywhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.test import TestCase
+
 from lessons.models import Lesson, LessonMark, LessonRegister, Membership, Period, Room, TeachingGroup
+from lessons.services import open_lesson_register
 from lessons.signals import lesson_marks_written
+from lessons.taking import lesson_roll, lesson_taker, take_lesson_register
 from registers.models import AttendanceCode, Pupil, Staff
 from registers.services import Actor, MarkEntry, record_marks
+from registers.taking import MarkWish
 from registers.timing import at
 from tests.factories import PupilFactory, make_school, make_staff
 
@@ -73,14 +80,12 @@ class Secondary:
         """A lesson register taken at `at_time` with `marks` ({pupil: code}); others unmarked."""
         the_lesson = self.lessons[lesson]
         staff = self.teachers[teacher]
+        taken = {"state": "taken", "taken_by": staff.user, "taken_at": moment(at_time)} if state == "taken" else {}
         register, _ = LessonRegister.objects.get_or_create(
             lesson=the_lesson,
             date=DAY,
-            defaults={"school": self.school, "session": "PM" if the_lesson.period.name == "P5" else "AM"},
+            defaults={"school": self.school, "session": "PM" if the_lesson.period.name == "P5" else "AM", **taken},
         )
-        if state == "taken" and register.state != "taken":
-            register.state, register.taken_by, register.taken_at = "taken", staff.user, moment(at_time)
-            register.save()
         for pupil, code in marks.items():
             LessonMark.objects.create(
                 school=self.school,
@@ -95,6 +100,24 @@ class Secondary:
                 recorded_at=moment(at_time),
             )
         return register
+
+    def teach(self, lesson: str, marks: dict, *, at_time: str, teacher="khan", reason="") -> LessonRegister:
+        """The lesson's register taken through the lesson register service, as its page does, and
+        what the service leaves for after the commit run (the truancy check)."""
+        staff = self.teachers[teacher]
+        register = open_lesson_register(lesson=self.lessons[lesson], day=DAY, user=staff.user)
+        wishes = [MarkWish(self.pupils[pupil].pk, code) for pupil, code in marks.items()]
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            result = take_lesson_register(
+                register=register,
+                taker=lesson_taker(staff.user, staff, register),
+                roll=lesson_roll(register),
+                wishes=wishes,
+                now=moment(at_time),
+                reason=reason,
+            )
+        assert result.ok, [r.message for r in result.refusals]
+        return result.register
 
     def written(self, register: LessonRegister, *, at_time: str):
         """What the lesson register service does after its commit: say the marks were written."""
