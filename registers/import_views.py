@@ -55,8 +55,13 @@ def imports_page(request):
             )
             return redirect("imports:run", pk=run.pk)
     else:
+        # ?kind=timetable from another page's "import from your MIS" link chooses the kind.
         form = ImportUploadForm(
-            initial={"leaving_date": timezone.localdate(), "admission_date": next_school_day(school)}
+            initial={
+                "leaving_date": timezone.localdate(),
+                "admission_date": next_school_day(school),
+                "kind": request.GET.get("kind", "")[:20],
+            }
         )
     return render(
         request,
