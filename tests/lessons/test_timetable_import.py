@@ -273,7 +273,10 @@ def test_a_two_week_cycle(school, tt):
     assert rooms == {week_a: [("P1", "M2")], week_b: [("P1", "S1")]}
     # the every-week Monday lesson the file replaced by the A and B ones has ended (it never began: removed)
     assert not Lesson.objects.filter(group__name="10X/Ma1", weekday=1, week="").exists()
-    clash = "Class,Day,Period,Week,Room,Teacher,Valid From\n10X/Ma1,Mon,P1,,M2,maths,01/09/2026\n10X/Sc1,Mon,P1,A,S1,maths,01/09/2026\n"
+    clash = (
+        "Class,Day,Period,Week,Room,Teacher,Valid From\n"
+        "10X/Ma1,Mon,P1,,M2,maths,01/09/2026\n10X/Sc1,Mon,P1,A,S1,maths,01/09/2026\n"
+    )
     assert any("time overlaps" in p for p in problems_of(school, clash))
 
 
