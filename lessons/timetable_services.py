@@ -46,6 +46,8 @@ def save_period(*, school: School, period: Period | None, values: dict, day: dt.
         return period
     if day < period.valid_from:
         raise TimetableError(f"{period.name} begins on {period.valid_from:%d/%m/%Y}: change it from then or later.")
+    if all(getattr(period, key) == value for key, value in values.items()):
+        return period  # nothing to change: no new row, no history
     try:
         check_free(lessons_of_period(period, day), day, f"A lesson in {period.name}")
     except TooLate as exc:
@@ -91,6 +93,14 @@ def save_lesson(*, school: School, group: TeachingGroup, lesson: Lesson | None, 
     """A new lesson of `group` from `day`, or a lesson changed from `day` (the old one ends the
     day before, so its registers keep it)."""
     values = {**values, "group": group}
+    period: Period = values["period"]
+    if not period.holds_on(day):
+        raise TimetableError(
+            f"{period.name} ({period.starts:%H:%M}–{period.ends:%H:%M}) is not a period on {day:%d/%m/%Y}: "
+            "choose one of that day's periods."
+        )
+    if lesson is not None and all(getattr(lesson, key) == value for key, value in values.items()):
+        return lesson  # nothing to change: no new row, no history
     if problems := clashes(school=school, values=values, day=day, exclude=lesson):
         raise TimetableError(" ".join(problems))
     reason = "changed on the timetable pages"

@@ -144,7 +144,8 @@ def lesson_add(request, pk):
 def lesson(request, pk):
     school = timetable_school(request)
     lesson = get_object_or_404(Lesson.objects.select_related("group", "period"), pk=pk, school=school)
-    form = LessonForm(request.POST or None, instance=lesson, school=school, on=lesson.valid_from)
+    on = max(lesson.valid_from, timezone.localdate())  # the periods a change can move it to
+    form = LessonForm(request.POST or None, instance=lesson, school=school, on=on)
     end_form = EndForm(request.POST if "last_day" in request.POST else None)
     if request.method == "POST" and "last_day" in request.POST:
         if end_form.is_valid():
@@ -155,7 +156,7 @@ def lesson(request, pk):
             else:
                 messages.success(request, f"{lesson}: {what}.")
                 return redirect("lessons:timetable:group", pk=lesson.group_id)
-        form = LessonForm(instance=lesson, school=school, on=lesson.valid_from)
+        form = LessonForm(instance=lesson, school=school, on=on)
     elif request.method == "POST" and form.is_valid() and _save_lesson(request, form, school, lesson.group, lesson):
         return redirect("lessons:timetable:group", pk=lesson.group_id)
     registers = lesson.registers.order_by("-date")[:5]

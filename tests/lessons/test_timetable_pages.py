@@ -9,8 +9,11 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from lessons.imports import import_timetable
 from lessons.models import Lesson, LessonRegister, Membership, Period, TeachingGroup, TimetableSettings
 from registers.models import ImportRun, Staff
 from tests.factories import PupilFactory, StaffFactory, make_parent
@@ -216,3 +219,20 @@ def test_the_imports_page_previews_a_timetable_file(client, school):
     run = ImportRun.objects.get(kind="timetable")
     client.post(reverse("imports:confirm", args=[run.pk]), {"confirm": "1"})
     assert Lesson.objects.count() == 4
+
+
+def test_the_grid_reads_in_the_same_number_of_queries_however_many_lessons(client, school, tt):
+    signed_in(client, school)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(GRID, {"on": "2026-09-07"}).status_code == 200
+        return len(captured)
+
+    before = queries()
+    more = "Class,Day,Period,Room,Teacher,Valid From\n" + "".join(
+        f"10X/Ma1,{day},P3,M2,maths,01/09/2026\n" for day in ("Mon", "Thu", "Fri")
+    )
+    import_timetable(school=school, text=LESSONS + more.split("\n", 1)[1])
+    assert Lesson.objects.count() == 7
+    assert queries() == before
