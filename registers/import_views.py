@@ -22,6 +22,7 @@ from .imports import (
     confirm_import,
     discard_import,
     expire_previews,
+    leaving_title,
     next_school_day,
     preview_import,
     recent_import_runs,
@@ -77,7 +78,7 @@ def import_run(request, pk):
     report = ImportReport.from_json(run.preview) if "main" in run.preview else None
     sections = []
     if report is not None:
-        for outcome, title in ((CREATED, "New"), (CHANGED, "Changed"), (LEAVING, "Leaving")):
+        for outcome, title in ((CREATED, "New"), (CHANGED, "Changed"), (LEAVING, leaving_title(run.kind))):
             if listed := report.listed(outcome):
                 more = len(listed) - LISTED
                 sections.append({"outcome": outcome, "title": title, "rows": listed[:LISTED], "more": more})
@@ -90,6 +91,7 @@ def import_run(request, pk):
             "report": report,
             "summary": report.summary() if report else [],
             "sections": sections,
+            "leaving_title": leaving_title(run.kind),
             "problems": run.preview.get("problems", []),
             "confirm_by": run.uploaded_at + PREVIEW_LIFETIME,
             "leaving_date": _day(run.options.get("leaving_date")),

@@ -53,6 +53,7 @@ TIMETABLE = ImportKind(
     choice="Timetable (CSV) — periods, rooms, teaching groups, pupils in groups or lessons: one file at a time, "
     "told apart by its headings",
     importer=import_timetable,
+    leaving="Ending",
 )
 
 

@@ -49,6 +49,7 @@ class ImportKind:
     kind: str
     choice: str  # the Imports page's radio label: what the file is and what it holds
     importer: Callable[..., ImportReport]
+    leaving: str = "Leaving"  # the preview's heading for what the file ends ("Ending" for lessons)
 
 
 REGISTERED: dict[str, ImportKind] = {}
@@ -62,6 +63,11 @@ def register_import_kind(kind: ImportKind) -> None:
 
 def registered_import_kinds() -> list[ImportKind]:
     return list(REGISTERED.values())
+
+
+def leaving_title(kind: str) -> str:
+    """What the preview calls the records a file ends: pupils are "Leaving"."""
+    return REGISTERED[kind].leaving if kind in REGISTERED else "Leaving"
 
 
 def max_bytes(kind: str) -> int:

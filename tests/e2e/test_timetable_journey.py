@@ -56,7 +56,7 @@ def test_data_manager_imports_lessons_and_sees_the_week(page, school, tmp_path):
     assert not Lesson.objects.exists()
     page.get_by_role("button", name="Import these changes").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_role("heading", name="Imported").is_visible()
+    assert page.get_by_role("heading", name="Imported", exact=True).is_visible()
     assert Lesson.objects.count() == 4
 
     page.goto("/lessons/timetable/?on=2026-09-07")

@@ -219,6 +219,11 @@ def test_the_imports_page_previews_a_timetable_file(client, school):
     run = ImportRun.objects.get(kind="timetable")
     client.post(reverse("imports:confirm", args=[run.pk]), {"confirm": "1"})
     assert Lesson.objects.count() == 4
+    fewer = "Class,Day,Period,Room,Teacher,Valid From\n10X/Ma1,Mon,P1,M2,maths,02/11/2026\n"
+    upload = SimpleUploadedFile("fewer.csv", fewer.encode(), content_type="text/csv")
+    html = client.post(reverse("imports:page"), {"kind": "timetable", "file": upload}, follow=True).content.decode()
+    assert '<th scope="col" class="num">Ending</th>' in html and "Leaving" not in html
+    assert "10X/Ma1 Wed P2" in html and "not in the file: ends on 01/11/2026" in html
 
 
 def test_the_grid_reads_in_the_same_number_of_queries_however_many_lessons(client, school, tt):
@@ -230,9 +235,7 @@ def test_the_grid_reads_in_the_same_number_of_queries_however_many_lessons(clien
         return len(captured)
 
     before = queries()
-    more = "Class,Day,Period,Room,Teacher,Valid From\n" + "".join(
-        f"10X/Ma1,{day},P3,M2,maths,01/09/2026\n" for day in ("Mon", "Thu", "Fri")
-    )
-    import_timetable(school=school, text=LESSONS + more.split("\n", 1)[1])
+    more = "".join(f"10X/Ma1,{day},P3,,M2,maths,01/09/2026\n" for day in ("Mon", "Thu", "Fri"))
+    import_timetable(school=school, text=LESSONS + more)
     assert Lesson.objects.count() == 7
     assert queries() == before
