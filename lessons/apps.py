@@ -32,3 +32,6 @@ class LessonsConfig(AppConfig):
         )
         # The internal-truancy check and the office's counts; who sees and clears alerts.
         from . import receivers, truancy_permissions  # noqa: F401
+        from .imports import register as register_timetable_import
+
+        register_timetable_import()  # the Imports page offers the timetable files

@@ -8,4 +8,5 @@ app_name = "lessons"
 urlpatterns = [
     path("", include("lessons.register_urls")),
     path("truancy/", include("lessons.truancy_urls")),
+    path("timetable/", include("lessons.timetable_urls")),
 ]

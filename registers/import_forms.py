@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from .ctf import MAX_CTF_BYTES
-from .imports import max_bytes
+from .imports import max_bytes, registered_import_kinds
 from .models import ImportRun
 
 Kind = ImportRun.Kind
@@ -55,6 +55,11 @@ class ImportUploadForm(forms.Form):
         "pupils your own MIS gives no entry date for).",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Kinds other apps register (the timetable) join the list once those apps have loaded.
+        self.fields["kind"].choices = KIND_CHOICES + [(k.kind, k.choice) for k in registered_import_kinds()]
+
     def clean(self):
         data = super().clean()
         kind, upload = data.get("kind"), data.get("file")
@@ -89,7 +94,7 @@ def _looks_wrong(kind: str, content: bytes) -> str | None:
         return "This is not an XML file, so it is not a Common Transfer File. Did you mean another kind of file?"
     if kind == Kind.CALENDAR and start != b"{":
         return "This is not a JSON file, so it is not a school calendar. Did you mean another kind of file?"
-    if kind in (Kind.PUPILS, Kind.CONTACTS, Kind.MARKS) and start in (b"<", b"{"):
+    if kind not in (Kind.CTF, Kind.CALENDAR) and start in (b"<", b"{"):
         what = "an XML file (a CTF?)" if start == b"<" else "a JSON file (the school calendar?)"
         return f"This looks like {what}, not a CSV file: choose the kind of file it is."
     return None

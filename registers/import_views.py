@@ -22,6 +22,7 @@ from .imports import (
     confirm_import,
     discard_import,
     expire_previews,
+    leaving_title,
     next_school_day,
     preview_import,
     recent_import_runs,
@@ -55,8 +56,13 @@ def imports_page(request):
             )
             return redirect("imports:run", pk=run.pk)
     else:
+        # ?kind=timetable from another page's "import from your MIS" link chooses the kind.
         form = ImportUploadForm(
-            initial={"leaving_date": timezone.localdate(), "admission_date": next_school_day(school)}
+            initial={
+                "leaving_date": timezone.localdate(),
+                "admission_date": next_school_day(school),
+                "kind": request.GET.get("kind", "")[:20],
+            }
         )
     return render(
         request,
@@ -72,7 +78,7 @@ def import_run(request, pk):
     report = ImportReport.from_json(run.preview) if "main" in run.preview else None
     sections = []
     if report is not None:
-        for outcome, title in ((CREATED, "New"), (CHANGED, "Changed"), (LEAVING, "Leaving")):
+        for outcome, title in ((CREATED, "New"), (CHANGED, "Changed"), (LEAVING, leaving_title(run.kind))):
             if listed := report.listed(outcome):
                 more = len(listed) - LISTED
                 sections.append({"outcome": outcome, "title": title, "rows": listed[:LISTED], "more": more})
@@ -85,6 +91,7 @@ def import_run(request, pk):
             "report": report,
             "summary": report.summary() if report else [],
             "sections": sections,
+            "leaving_title": leaving_title(run.kind),
             "problems": run.preview.get("problems", []),
             "confirm_by": run.uploaded_at + PREVIEW_LIFETIME,
             "leaving_date": _day(run.options.get("leaving_date")),

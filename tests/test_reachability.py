@@ -58,7 +58,7 @@ def _route_key(match) -> str:
 def _sample_kwargs(name: str, school) -> list[dict] | None:
     from absences.models import AbsenceReport, EvidenceFile, LeaveRequest
     from interventions.models import Action, Alert, Case, NoticeToImprove, PenaltyNotice, Policy, Rule
-    from lessons.models import Lesson, LessonRegister, TruancyAlert
+    from lessons.models import Lesson, LessonRegister, Period, Room, TeachingGroup, TruancyAlert
     from letters.models import Batch, Letter, LetterTemplate
     from registers.models import Contact, ImportRun, Notification, Register, RegistrationGroup
 
@@ -134,6 +134,10 @@ def _sample_kwargs(name: str, school) -> list[dict] | None:
         "roll:delete": (Pupil.objects.filter(school=school), {"pk": "pk"}),
         "roll:deletion": (RegisterDeletion.objects.filter(school=school), {"pk": "pk"}),
         "lessons:truancy-alert": (TruancyAlert.objects.filter(school=school), {"pk": "pk"}),
+        "lessons:timetable:period": (Period.objects.filter(school=school).order_by("pk"), {"pk": "pk"}),
+        "lessons:timetable:room": (Room.objects.filter(school=school).order_by("pk"), {"pk": "pk"}),
+        "lessons:timetable:group": (TeachingGroup.objects.filter(school=school).order_by("pk"), {"pk": "pk"}),
+        "lessons:timetable:lesson": (Lesson.objects.filter(school=school).order_by("pk"), {"pk": "pk"}),
     }
     if name not in table:
         return None
@@ -210,6 +214,9 @@ ACTIONS_AND_SCRIPTS = {
     "letters:letter-email",
     "letters:letterhead-logo",
     "imports:confirm",
+    "lessons:timetable:group-join",
+    "lessons:timetable:lesson-add",
+    "lessons:timetable:membership-end",
     "absences:report_withdraw",
     "registers:dismiss_notification",
     "registers:office_remind",

@@ -24,6 +24,7 @@ class ImportRun(models.Model):
         MARKS = "marks", "Marks (CSV)"
         CALENDAR = "calendar", "School calendar (JSON)"
         CTF = "ctf", "Common Transfer File (XML)"
+        TIMETABLE = "timetable", "Timetable (CSV)"  # imported by lessons (registered in its apps.py)
 
     class Status(models.TextChoices):
         PREVIEWED = "previewed", "Waiting to be confirmed"
