@@ -11,3 +11,4 @@ class LessonsConfig(AppConfig):
 
         if find_spec("lessons.receivers"):  # the internal-truancy check, once it is built
             from . import receivers  # noqa: F401
+        from . import pupil_panel  # noqa: F401  (answers the pupil page's panels signal)
