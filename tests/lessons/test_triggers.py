@@ -161,10 +161,13 @@ def test_truancy_alerts_in_the_half_term_resolved_or_not(school, maths):
 def test_a_pupil_who_has_left_is_not_counted_after_leaving(school, maths):
     group, lessons = maths
     policy_with(school, ("truancy_alerts_in_week", {"count": 1}))
-    leaver = secondary_pupil(school, year=9, on_roll=[(D(2025, 9, 1), D(2026, 9, 21))])
-    join(group, leaver)
-    alert(lessons[2], TUE, leaver)
-    assert run_checks(school=school, on=TUE).created == 0
+    leaver = secondary_pupil(school, "Leaver", year=9, on_roll=[(D(2025, 9, 1), D(2026, 9, 21))])
+    stayer = secondary_pupil(school, "Stayer", year=9)
+    join(group, leaver, stayer)
+    alert(lessons[2], TUE, leaver)  # raised the day after the leaving date was entered
+    alert(lessons[2], TUE, stayer)
+    assert run_checks(school=school, on=TUE).created == 1
+    assert Alert.objects.get().pupil == stayer
 
 
 def test_preset_e_ladder_counts_lates_to_lessons_for_secondary_pupils(school, maths):
