@@ -131,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_register:
         log("register figures:")
         rows += register_figures.run(runs=args.runs, log=log)
+        from bench import lesson_register_figures
+
+        log("lesson register figures (bench.lesson_register_figures):")
+        rows += lesson_register_figures.run(runs=max(10, args.runs // 2), log=log)
     measured: list[dict] = []
     for pupils in sizes:
         log(f"statistics, {pupils:,} pupils:")

@@ -9,6 +9,29 @@ class LessonsConfig(AppConfig):
     def ready(self):
         from importlib.util import find_spec
 
+        from registers.audit_triggers import MARK_KIND, REGISTER_KIND, Guard, audit
+
+        from . import prefill  # noqa: F401  (suggests the statutory register's marks from the lesson holding it)
+
+        # Lesson marks and registers are guarded in the database like the statutory ones.
+        audit(
+            Guard(
+                "lessons.LessonMark",
+                ("id", "school_id", "pupil_id", "register_id", "date", "created_at"),
+                "lesson mark",
+                MARK_KIND,
+                ("date", "recorded_at", "created_at"),
+            )
+        )
+        audit(
+            Guard(
+                "lessons.LessonRegister",
+                ("id", "school_id", "lesson_id", "date", "session", "created_at"),
+                "lesson register",
+                REGISTER_KIND,
+                ("date", "taken_at", "created_at"),
+            )
+        )
         if find_spec("lessons.receivers"):  # the internal-truancy check, once it is built
             from . import receivers  # noqa: F401
         from . import pupil_panel  # noqa: F401  (answers the pupil page's panels signal)

@@ -291,6 +291,11 @@ class LessonRegister(models.Model):
     def __str__(self):
         return f"{self.lesson.group} {self.lesson.period.name} {self.date:%a %d %b %Y}"
 
+    @property
+    def group(self) -> TeachingGroup:
+        """The teaching group whose register this is (the register rule and page name it)."""
+        return self.lesson.group
+
     def delete(self, *args, **kwargs):
         raise ValidationError("Lesson registers are kept for six years and cannot be deleted.")
 

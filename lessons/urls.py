@@ -5,4 +5,6 @@ from django.urls import include, path  # noqa: F401  (each part adds its include
 
 app_name = "lessons"
 
-urlpatterns = []
+urlpatterns = [
+    path("", include("lessons.register_urls")),
+]

@@ -14,7 +14,9 @@
 
 The triggers are (re)installed after every `migrate` (registers/signals.py), so a new audited
 model is protected without extra migrations, and a new column of a mark is compared with its
-history row without anyone remembering to add it here."""
+history row without anyone remembering to add it here. An app above registers with marks and
+registers of its own (a lesson's) adds them with `audit()` in its AppConfig.ready — by model
+label, so this module never imports that app — and gets the same guards."""
 
 from __future__ import annotations
 
@@ -25,24 +27,26 @@ from django.conf import settings
 from django.db import connections
 
 TRIGGER_PREFIXES = ("append_only_", "retain_", "guard_")
-# Each retained table with the columns that date an entry: the session it is for, when its latest
-# version was made and when it was first made. RULES.md keeps an entry for 6 years "from the date
-# it was made", so a historic mark imported today is protected for 6 years from today.
-RETAINED_TABLES = {
-    "registers_mark": ("date", "recorded_at", "created_at"),
-    "registers_register": ("date", "taken_at", "created_at"),
-}
 REFUSED = "insufficient_privilege"  # the SQLSTATE PostgreSQL reports for a refused change
+
+
+MARK_KIND, REGISTER_KIND = "mark", "register"
 
 
 @dataclass(frozen=True)
 class Guard:
     """How updates of one audited table are checked: `fixed` columns never change; every other
-    column must equal the history row that records the change."""
+    column must equal the history row that records the change. A mark (`kind` "mark") changes only
+    as a new version with a reason; a register ("register") is taken once. `dated`: the columns
+    that date an entry for retention — the session it is for, when its latest version was made and
+    when it was first made (RULES.md keeps an entry for 6 years "from the date it was made", so a
+    historic mark imported today is protected for 6 years from today)."""
 
     model: str
     fixed: tuple[str, ...]
     what: str
+    kind: str = MARK_KIND
+    dated: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
@@ -71,8 +75,33 @@ class Guard:
         return keys
 
 
-MARK = Guard("registers.Mark", ("id", "school_id", "pupil_id", "date", "session", "created_at"), "mark")
-REGISTER = Guard("registers.Register", ("id", "school_id", "group_id", "date", "session", "created_at"), "register")
+MARK = Guard(
+    "registers.Mark",
+    ("id", "school_id", "pupil_id", "date", "session", "created_at"),
+    "mark",
+    MARK_KIND,
+    ("date", "recorded_at", "created_at"),
+)
+REGISTER = Guard(
+    "registers.Register",
+    ("id", "school_id", "group_id", "date", "session", "created_at"),
+    "register",
+    REGISTER_KIND,
+    ("date", "taken_at", "created_at"),
+)
+GUARDS: list[Guard] = [MARK, REGISTER]
+
+
+def audit(guard: Guard) -> None:
+    """Guard another app's marks or registers like the statutory ones (called from its
+    AppConfig.ready; the triggers are installed at the next migrate or flush)."""
+    if all(g.model != guard.model for g in GUARDS):
+        GUARDS.append(guard)
+
+
+def retained_tables() -> dict[str, tuple[str, ...]]:
+    """Each retained table with the columns that date an entry."""
+    return {guard.table: guard.dated for guard in GUARDS if guard.dated}
 
 
 def _quoted(message: str) -> str:
@@ -100,34 +129,39 @@ def _history_row_missing(vendor: str, guard: Guard) -> str:
     return f"NOT EXISTS (SELECT 1 FROM {guard.history_table} h WHERE h.id = NEW.id AND h.history_type = '~' AND {same})"
 
 
-def update_rules(vendor: str) -> dict[Guard, list[tuple[str, str]]]:
-    """For each guarded table, the (condition, message) pairs that refuse an UPDATE, in order."""
-    fixed = {g: " OR ".join(_changed(vendor, c) for c in g.fixed) for g in (MARK, REGISTER)}
-    return {
-        MARK: [
-            (fixed[MARK], "a mark's pupil, school, date, session and creation time never change"),
-            (
-                _distinct(vendor, "NEW.version", "OLD.version + 1"),
-                "a change to a mark is a new version: version must go up by one",
-            ),
-            ("trim(COALESCE(NEW.reason, '')) = ''", "a change to a mark needs a reason"),
-            (
-                _history_row_missing(vendor, MARK),
-                "a change to a mark needs its history row (same version and values) written first",
-            ),
-        ],
-        REGISTER: [
-            (fixed[REGISTER], "a register's group, school, date, session and creation time never change"),
+def _rules(vendor: str, guard: Guard) -> list[tuple[str, str]]:
+    fixed = " OR ".join(_changed(vendor, c) for c in guard.fixed)
+    names = [{"created_at": "creation time"}.get(c, c.removesuffix("_id")) for c in guard.fixed if c != "id"]
+    never = ", ".join(names[:-1]) + " and " + names[-1]
+    if guard.kind == REGISTER_KIND:
+        return [
+            (fixed, f"a {guard.what}'s {never} never change"),
             (
                 "OLD.state <> 'not_taken' OR NEW.state = 'not_taken'",
-                "a register is taken once and never changes after that",
+                f"a {guard.what} is taken once and never changes after that",
             ),
             (
-                _history_row_missing(vendor, REGISTER),
-                "taking a register needs its history row (same values) written first",
+                _history_row_missing(vendor, guard),
+                f"taking a {guard.what} needs its history row (same values) written first",
             ),
-        ],
-    }
+        ]
+    return [
+        (fixed, f"a {guard.what}'s {never} never change"),
+        (
+            _distinct(vendor, "NEW.version", "OLD.version + 1"),
+            f"a change to a {guard.what} is a new version: version must go up by one",
+        ),
+        ("trim(COALESCE(NEW.reason, '')) = ''", f"a change to a {guard.what} needs a reason"),
+        (
+            _history_row_missing(vendor, guard),
+            f"a change to a {guard.what} needs its history row (same version and values) written first",
+        ),
+    ]
+
+
+def update_rules(vendor: str) -> dict[Guard, list[tuple[str, str]]]:
+    """For each guarded table, the (condition, message) pairs that refuse an UPDATE, in order."""
+    return {guard: _rules(vendor, guard) for guard in GUARDS}
 
 
 PG_FUNCTIONS = """
@@ -216,7 +250,7 @@ def trigger_statements(vendor: str, years: int) -> list[str]:
                 f'CREATE TRIGGER "{name}" BEFORE UPDATE OR DELETE ON "{table}" '
                 f"FOR EACH ROW EXECUTE FUNCTION attendance_refuse_history_change()",
             ]
-        for table, columns in RETAINED_TABLES.items():
+        for table, columns in retained_tables().items():
             name = f"retain_{table}"
             recent = " OR ".join(f"OLD.{c} > current_date - interval '{years} years'" for c in columns)
             statements += [
@@ -237,7 +271,7 @@ def trigger_statements(vendor: str, years: int) -> list[str]:
                     f"SELECT RAISE(ABORT, 'history rows are append-only: {op} on {table} refused'); END",
                 ]
             statements += _sqlite_no_replace(table, [(key,)])
-        for table, columns in RETAINED_TABLES.items():
+        for table, columns in retained_tables().items():
             name = f"retain_{table}"
             recent = " OR ".join(f"OLD.{c} > date('now', '-{years} years')" for c in columns)
             statements += [

@@ -1,3 +1,4 @@
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models.signals import post_migrate, post_save
@@ -63,3 +64,31 @@ class Waiting:
 # calls, leave) answer with a list of `Waiting`, so the home page counts their work without
 # importing them.
 office_waiting = Signal()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A mark the register page suggests for an unmarked pupil (the teacher still submits it):
+    the code, when a late pupil arrived, and where it comes from, as the page says it."""
+
+    code: str
+    arrived: dt.time | None
+    source: str
+
+
+# Sent by the register page with `register` (a statutory register) and `pupil_ids` (its unmarked
+# pupils); an app above registers answers with {pupil id: Suggestion} — the lessons app with the
+# marks of the lesson that holds the session, where the school pre-fills from it. Nothing is
+# written: the suggestions are shown as the page's pre-filled choices.
+register_suggestions = Signal()
+
+
+def suggestions_for(register, pupil_ids) -> dict[int, Suggestion]:
+    """The suggested marks for `pupil_ids` on `register` (none asked for when every pupil has a mark)."""
+    found: dict[int, Suggestion] = {}
+    if not pupil_ids:
+        return found
+    for _receiver, answer in register_suggestions.send(sender=type(register), register=register, pupil_ids=pupil_ids):
+        for pupil_id, suggestion in (answer or {}).items():
+            found.setdefault(pupil_id, suggestion)
+    return found

@@ -18,10 +18,13 @@ Who may write when (`registers.timing`):
   it closes the office's own (a teacher's change is refused before that).
 
 A row the page showed and the taker left alone, or a mark identical to the one recorded, is
-not written again. Marks go through `registers.services.record_marks` (validation, conflicts
-against the version the taker saw, history), and the register is marked taken when every
-pupil on its roll has a mark (`take_register_if_complete`), in the same transaction. All or
-nothing: a refused mark and none is written; every refusal is returned, never raised."""
+not written again. Marks go through the register's `Book`: for the statutory register
+`registers.services.record_marks` (validation, conflicts against the version the taker saw,
+history), and the register is marked taken when every pupil on its roll has a mark
+(`take_register_if_complete`), in the same transaction. A lesson's register brings a book of its
+own (`lessons.taking`), so this rule never imports the lessons app and lesson marks never touch
+the statutory marks. All or nothing: a refused mark and none is written; every refusal is
+returned, never raised."""
 
 from __future__ import annotations
 
@@ -73,6 +76,70 @@ class TakenBy:
     @property
     def teacher(self) -> bool:
         return self.kind == Taker.TEACHER
+
+
+class Written(Protocol):
+    """What a book wrote: the marks created, amended and left unchanged (each with `pupil_id`)."""
+
+    created: list
+    amended: list
+    unchanged: list
+
+
+class Book(Protocol):
+    """Where a register's marks are kept: the one rule above decides what is written, the book
+    writes it. The statutory register's book is `StatutoryBook`; a lesson's is in `lessons.taking`."""
+
+    def no_times(self, register) -> str:
+        """Why the register has no times, for the refusal."""
+
+    def open(self, register, taken_by: TakenBy):
+        """The register saved ("opened"), for a register not saved yet."""
+
+    def record(
+        self, *, register, entries: list[MarkEntry], taken_by: TakenBy, reason: str, now: dt.datetime, check_only: bool
+    ) -> Written:
+        """Validate and write the marks with their history (raising `MarkValidationError`, writing
+        nothing, when any is refused); `check_only`: validate only, to list every problem at once."""
+
+    def take_if_complete(
+        self, *, register, roll: list[int], marked: set[int], taken_by: TakenBy, now: dt.datetime
+    ) -> bool:
+        """Record the register taken when every pupil on its roll has a mark; whether it became taken."""
+
+
+class StatutoryBook:
+    """The statutory AM/PM register: `registers.services` writes its marks (`Mark`)."""
+
+    def no_times(self, register) -> str:
+        return (
+            f"no register times are set for {register.group.get_phase_display().lower()} {register.session}. "
+            "Ask the office to set them."
+        )
+
+    def open(self, register, taken_by: TakenBy):
+        key = (register.group_id, register.date, register.session)
+        wanted = [(register.group, register.date, register.session)]
+        return open_registers(school=register.school, wanted=wanted, user=taken_by.actor.user)[key]
+
+    def record(self, *, register, entries, taken_by, reason, now, check_only):
+        return record_marks(
+            school=register.school,
+            entries=entries,
+            actor=taken_by.actor,
+            source=SOURCES[taken_by.kind],
+            reason=reason,
+            now=now,
+            register=None if check_only else register,
+        )
+
+    def take_if_complete(self, *, register, roll, marked, taken_by, now):
+        return take_register_if_complete(
+            register=register, roll=roll, marked=marked, actor=taken_by.actor, now=now, by_teacher=taken_by.teacher
+        )
+
+
+STATUTORY = StatutoryBook()
 
 
 class Why(StrEnum):
@@ -170,7 +237,7 @@ class TakeResult:
 
 
 def refusal_to_write(
-    *, register: Register, times: RegisterTimes | None, taken_by: TakenBy, now: dt.datetime
+    *, register: Register, times: RegisterTimes | None, taken_by: TakenBy, now: dt.datetime, book: Book = STATUTORY
 ) -> Refusal | None:
     """Whether anything may be written to this register now, before looking at any mark (no query
     for a register read with `register_selectors.register_queryset`)."""
@@ -180,11 +247,7 @@ def refusal_to_write(
         why = describe_non_school_day(register.school, day)
         return Refusal(Why.NOT_A_SCHOOL_DAY, f"Nothing was saved: {why}, so there is no register.")
     if times is None:
-        return Refusal(
-            Why.NO_TIMES,
-            f"Nothing was saved: no register times are set for {register.group.get_phase_display().lower()} "
-            f"{register.session}. Ask the office to set them.",
-        )
+        return Refusal(Why.NO_TIMES, f"Nothing was saved: {book.no_times(register)}")
     if taken_by.teacher and not timing.has_opened(times, day, now):
         return Refusal(Why.NOT_OPEN, f"Nothing was saved: this register opens at {times.opens:%H:%M} on {when}.")
     if taken_by.teacher and not timing.teacher_may_add_marks(times, day, now):
@@ -220,6 +283,7 @@ def take_register(
     now: dt.datetime,
     reason: str = "",
     all_present: bool = False,
+    book: Book = STATUTORY,
 ) -> TakeResult:
     """Write the wished-for marks of `register` and mark it taken when complete; all or nothing.
 
@@ -227,8 +291,9 @@ def take_register(
     `roll`: the pupils on its roll with their current marks, read by the caller (under a lock, if
     the caller checks preconditions against it first); `reason`: the office's or integration's
     reason for changes; `all_present`: every pupil with no mark and no wish is present.
-    `register` may be unsaved: it is saved ("opened") only when marks are written."""
-    refusal = refusal_to_write(register=register, times=times, taken_by=taken_by, now=now)
+    `register` may be unsaved: it is saved ("opened") only when marks are written. `book`: where
+    the register's marks are kept (the statutory register's unless a lesson's is given)."""
+    refusal = refusal_to_write(register=register, times=times, taken_by=taken_by, now=now, book=book)
     if refusal is not None:
         return TakeResult(register=register, refusals=[refusal])
     day, session = register.date, register.session
@@ -263,10 +328,8 @@ def take_register(
 
     marked = {pupil.pk for pupil in roll if pupil.mark_id} | {entry.pupil_id for entry in result.entries}
     write = {
-        "school": register.school,
         "entries": result.entries,
-        "actor": taken_by.actor,
-        "source": SOURCES[taken_by.kind],
+        "taken_by": taken_by,
         "reason": correction_reason(taken_by=taken_by, closed=closed, given=reason),
         "now": now,
     }
@@ -276,21 +339,14 @@ def take_register(
             if result.refusals:
                 # The service checks the other marks too, so every refusal is listed at once.
                 if result.entries:
-                    record_marks(**write, register=None)
+                    book.record(**write, register=register, check_only=True)
                 transaction.set_rollback(True)
                 return result
             if register.pk is None:
-                result.register = register = open_registers(
-                    school=register.school, wanted=[(register.group, day, session)], user=taken_by.actor.user
-                )[(register.group_id, day, session)]
-            written = record_marks(**write, register=register)
-            result.taken = take_register_if_complete(
-                register=register,
-                roll=[pupil.pk for pupil in roll],
-                marked=marked,
-                actor=taken_by.actor,
-                now=now,
-                by_teacher=teacher,
+                result.register = register = book.open(register, taken_by)
+            written = book.record(**write, register=register, check_only=False)
+            result.taken = book.take_if_complete(
+                register=register, roll=[pupil.pk for pupil in roll], marked=marked, taken_by=taken_by, now=now
             )
     except MarkValidationError as error:
         result.refusals += [Refusal.of(problem) for problem in error.problems]

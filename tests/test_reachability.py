@@ -58,6 +58,7 @@ def _route_key(match) -> str:
 def _sample_kwargs(name: str, school) -> list[dict] | None:
     from absences.models import AbsenceReport, EvidenceFile, LeaveRequest
     from interventions.models import Action, Alert, Case, NoticeToImprove, PenaltyNotice, Policy, Rule
+    from lessons.models import Lesson, LessonRegister
     from letters.models import Batch, Letter, LetterTemplate
     from registers.models import Contact, ImportRun, Notification, Register, RegistrationGroup
 
@@ -84,6 +85,11 @@ def _sample_kwargs(name: str, school) -> list[dict] | None:
         "registers:register_for": (
             list(RegistrationGroup.objects.filter(school=school).order_by("year", "name")),
             {"group_id": "pk", "day": lambda g: TODAY.isoformat(), "session": lambda g: "AM"},
+        ),
+        "lessons:register": (LessonRegister.objects.filter(school=school, date=TODAY).order_by("pk"), {"pk": "pk"}),
+        "lessons:register_for": (
+            Lesson.objects.filter(school=school).order_by("pk"),
+            {"lesson_id": "pk", "day": lambda lesson: TODAY.isoformat()},
         ),
         "absences:report_detail": (AbsenceReport.objects.filter(school=school), {"pk": "pk"}),
         "absences:report_edit": (AbsenceReport.objects.filter(school=school), {"pk": "pk"}),

@@ -28,6 +28,7 @@ from ..permissions import staff_of
 from ..register_forms import parse_register_post
 from ..register_selectors import recent_sessions, register_queryset, roll_with_marks, times_of
 from ..services import MINUTES_IN_A_DAY, Actor, open_registers
+from ..signals import suggestions_for
 from ..taking import MarkWish, TakenBy, Taker, Why, refusal_to_write, take_register
 
 PLANNED_SOURCES = {
@@ -71,7 +72,9 @@ class Row:
     reason: str = ""  # the office's reason for changing this row's mark
 
 
-def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, strip=None) -> list[Row]:
+def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, strip=None, suggested=None) -> list[Row]:
+    """The page's rows. `suggested`: {pupil id: Suggestion} pre-filled for editable unmarked rows
+    (`registers.signals.register_suggestions`), shown as chosen but written only when submitted."""
     present = timing.present_symbol(register.session)
     sessions, found = strip if strip is not None else ([], {})
     may_change = (not teacher) or (times is not None and timing.teacher_may_change_marks(times, register.date, now))
@@ -92,6 +95,11 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
         if pupil.medical_note:
             row.flags.insert(0, f"Medical: {pupil.medical_note}")
         code = row.code
+        suggestion = (suggested or {}).get(pupil.pk) if row.editable and not pupil.mark_id else None
+        if suggestion is not None and (submitted is None or pupil.pk not in submitted.rows):
+            code = suggestion.code
+            row.arrived = f"{suggestion.arrived:%H:%M}" if suggestion.arrived else ""
+            row.flags.append(f"Suggested from {suggestion.source}: {suggestion.code} (not saved yet)")
         if submitted is not None and pupil.pk in submitted.rows and row.editable:
             sub = submitted.rows[pupil.pk]
             if sub.code:
@@ -179,7 +187,10 @@ def register_page(request, pk):
 def _render_register(request, register, times, now, *, teacher, submitted=None, problems=(), status=200, roll=None):
     roll = roll_with_marks(register) if roll is None else roll
     strip = recent_sessions(register, [p.pk for p in roll])
-    rows = build_rows(register, roll, times=times, now=now, teacher=teacher, submitted=submitted, strip=strip)
+    suggested = suggestions_for(register, [p.pk for p in roll if not p.mark_id])
+    rows = build_rows(
+        register, roll, times=times, now=now, teacher=teacher, submitted=submitted, strip=strip, suggested=suggested
+    )
     state = timing.state(times, register.date, now, taken=register.state != Register.State.NOT_TAKEN) if times else None
     by_pupil = defaultdict(list)
     for problem in problems:
