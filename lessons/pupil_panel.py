@@ -14,15 +14,15 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from registers.models import Mark, Pupil, SchoolDay
+from registers.models import AM, PM, Mark, Pupil, RegisterTime, SchoolDay
 from registers.permissions import staff_of
 from registers.signals import PupilPanel, pupil_page_panels
 
-from .models import Dated, Lesson, LessonMark, LessonRegister, Membership, Period, TimetableSettings, TruancyAlert
+from .models import Lesson, LessonMark, LessonRegister, Membership, TimetableSettings, TruancyAlert
 
 TEMPLATE = "lessons/_pupil_panel.html"
 NOON = dt.time(12, 0)
@@ -62,14 +62,19 @@ def week_start(value: str | None, today: dt.date) -> tuple[dt.date, str]:
     return day - dt.timedelta(days=day.isoweekday() - 1), problem
 
 
-def _pm_starts(school_id: int, monday: dt.date) -> dt.time:
-    """When the afternoon begins: the start of the period holding the PM register, else noon."""
-    found = (
-        Period.objects.filter(school_id=school_id, holds_session="PM")
-        .filter(Dated.on(monday))
-        .aggregate(t=Min("starts"))["t"]
-    )
-    return found or NOON
+def session_rule(school_id: int):
+    """The statutory session a lesson without a register falls in, as `services.session_of` decides
+    it (the one its period holds, else AM before the phase's afternoon register opens), with the
+    afternoon's opening read once for the week (one query)."""
+    opens = dict(RegisterTime.objects.filter(school_id=school_id, session=PM).values_list("phase", "opens"))
+
+    def session(lesson: Lesson) -> str:
+        period = lesson.period
+        if period.holds_session:
+            return period.holds_session
+        return PM if period.starts >= opens.get(period.phase, NOON) else AM
+
+    return session
 
 
 def pupil_week(pupil: Pupil, monday: dt.date) -> list[DayEntry] | None:
@@ -110,7 +115,7 @@ def pupil_week(pupil: Pupil, monday: dt.date) -> list[DayEntry] | None:
         (m.date, m.session): m
         for m in Mark.objects.filter(pupil=pupil, date__range=(monday, friday)).select_related("code")
     }
-    afternoon = _pm_starts(pupil.school_id, monday)
+    session_of = session_rule(pupil.school_id)
     by_group = defaultdict(list)
     for group_id, starts, ends in memberships:
         by_group[group_id].append((starts, ends))
@@ -133,7 +138,7 @@ def pupil_week(pupil: Pupil, monday: dt.date) -> list[DayEntry] | None:
                 continue
             key = (lesson.pk, day)
             mark = marks.get(key)
-            session = mark.register.session if mark else ("PM" if lesson.period.starts >= afternoon else "AM")
+            session = mark.register.session if mark else session_of(lesson)
             sessions[session].lessons.append(LessonEntry(lesson, mark, key in taken, alerts.get(key)))
         entry.sessions = list(sessions.values())
         week.append(entry)
