@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from . import absence_reports, groups, kiosk, marks, pupil_sync, pupils, registers, schools, statistics
+from . import absence_reports, groups, kiosk, lessons, marks, pupil_sync, pupils, registers, schools, statistics
 
 router = SimpleRouter()
 router.register("schools", schools.SchoolViewSet, basename="api-school")
@@ -16,6 +16,8 @@ router.register("groups", groups.GroupViewSet, basename="api-group")
 router.register("pupils", pupils.PupilViewSet, basename="api-pupil")
 router.register("marks", marks.MarkViewSet, basename="api-mark")
 router.register("absence-reports", absence_reports.AbsenceReportViewSet, basename="api-absence-report")
+router.register("lesson-registers", lessons.LessonRegisterViewSet, basename="api-lesson-register")
+router.register("lesson-marks", lessons.LessonMarkViewSet, basename="api-lesson-mark")
 
 v1 = [
     # Any segment reaches the view, so that a bad date or session is a JSON 404 like the rest of the API.
@@ -23,6 +25,11 @@ v1 = [
         "groups/<str:group_id>/registers/<str:date>/<str:session>/",
         registers.RegisterView.as_view(),
         name="api-register",
+    ),
+    path(
+        "lessons/<str:lesson_id>/registers/<str:date>/",
+        lessons.LessonRegisterView.as_view(),
+        name="api-lesson-register",
     ),
     path("statistics/pupils/", statistics.PupilStatisticsView.as_view(), name="api-statistics-pupils"),
     path("statistics/cohort/", statistics.CohortStatisticsView.as_view(), name="api-statistics-cohort"),

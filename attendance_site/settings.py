@@ -303,6 +303,10 @@ SPECTACULAR_SETTINGS = {
         "SessionEnum": "registers.models.SESSION_CHOICES",
         "SchoolPhaseEnum": "registers.models.School.Phase",
         "RegisterPhaseEnum": "registers.models.REGISTER_PHASES",
+        "SourceEnum": "registers.models.Mark.Source",
+        "LessonMarkSourceEnum": "lessons.models.LessonMark.Source",
+        "StateEnum": "registers.models.Register.State",
+        "LessonRegisterStateEnum": "lessons.models.LessonRegister.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

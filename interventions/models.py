@@ -126,6 +126,10 @@ class Rule(models.Model):
         ILLNESS_PERIODS = "illness_periods_in_half_term", "Separate periods of illness in a half-term"
         ILLNESS_DAYS = "illness_days", "Days of illness"
         MONITORING = "monitoring_review", "End of a monitoring period"
+        LESSON_LATES_WEEK = "lesson_lates_in_week", "Late to lessons in a school week"
+        LESSON_LATES_HALF_TERM = "lesson_lates_in_half_term", "Late to lessons in a half-term"
+        TRUANCY_WEEK = "truancy_alerts_in_week", "Internal truancy alerts in a school week"
+        TRUANCY_HALF_TERM = "truancy_alerts_in_half_term", "Internal truancy alerts in a half-term"
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="rules")
     order = models.PositiveSmallIntegerField(default=0)

@@ -35,3 +35,4 @@ class LessonsConfig(AppConfig):
         from .imports import register as register_timetable_import
 
         register_timetable_import()  # the Imports page offers the timetable files
+        from . import pupil_panel  # noqa: F401  (answers the pupil page's panels signal)

@@ -35,6 +35,22 @@ def _staff_position_group(sender, instance, **kwargs):
 
 
 @dataclass(frozen=True)
+class PupilPanel:
+    """A section another app adds to the staff pupil page: the template it is drawn with, what
+    that template is given (as `panel`), and where it goes among the other panels."""
+
+    template: str
+    context: dict
+    order: int = 50
+
+
+# Sent by the staff pupil page (sender=Pupil) with `pupil` and `request`: apps above registers
+# (lessons: the week's lessons beside the sessions) answer with a `PupilPanel`, or None when they
+# have nothing for this pupil, so the page shows their part without importing them.
+pupil_page_panels = Signal()
+
+
+@dataclass(frozen=True)
 class Waiting:
     """One kind of work waiting for the office, as its home page counts it: what, how many, where."""
 

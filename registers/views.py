@@ -39,7 +39,7 @@ from .selectors import (
     visible_pupils,
     year_to_date,
 )
-from .signals import Waiting, office_waiting
+from .signals import Waiting, office_waiting, pupil_page_panels
 from .years import year_label
 
 PUPILS_PER_PAGE = 50
@@ -210,6 +210,8 @@ def pupil_detail(request, pk):
     codes = {m.code_id: m.code for m in marks}
     codes_used = [(codes[i], n) for i, n in sorted(counts.items(), key=lambda i: (-i[1], codes[i[0]].code))]
     details = request.user.has_perm("registers.view_pupil_details", pupil)
+    answers = pupil_page_panels.send(sender=Pupil, pupil=pupil, request=request)
+    panels = sorted((panel for _, panel in answers if panel is not None), key=lambda panel: panel.order)
     return render(
         request,
         "registers/pupil_detail.html",
@@ -231,5 +233,6 @@ def pupil_detail(request, pk):
             "show_details": details,
             "contacts": pupil.contacts.all() if details else [],
             "back_url": reverse("pupil-list") if request.user.has_perm("registers.view_pupil_list") else None,
+            "panels": panels,
         },
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import lesson_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     path("trust/", views.trust_report_page, name="trust"),
     path("trust/<int:pk>/", views.trust_report_page, name="trust-detail"),
     path("analysis/", views.analysis_page, name="analysis"),
+    path("lessons/", lesson_views.lesson_analysis_page, name="lessons"),
+    path("lessons.csv", lesson_views.lesson_analysis_csv, name="lessons-csv"),
     path("exports/", views.exports_page, name="exports"),
     path("exports/pupils.csv", views.export_pupils_csv, name="export-pupils"),
     path("exports/table/<slug:table>.csv", views.export_table_csv, name="export-table"),

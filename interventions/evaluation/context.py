@@ -71,6 +71,7 @@ class Context:
         self._on_roll: set[int] | None = None
         self._allowed: dict[tuple, set[int]] = {}
         self._closed: list[dt.date] | None = None
+        self.memo: dict = {}  # counts other modules' triggers share within a run (`lessons`)
         if self.today is None:
             return
         term = self.today.term

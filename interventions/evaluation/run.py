@@ -22,6 +22,7 @@ from registers.models import Mark, School
 from ..models import Alert, Case, Policy, Rule
 from ..policy.triggers import with_defaults
 from .context import Context, Finding
+from .lessons import lesson_evidence
 from .snapshot import write_snapshot
 from .triggers import TRIGGERS
 
@@ -97,6 +98,7 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
         )
         fresh = [f for f in findings if (f.pupil_id, f.key) not in existing]
         marks = evidence_marks(ctx, rule, fresh)
+        lessons = lesson_evidence(ctx, rule.trigger, with_defaults(rule.trigger, rule.parameters or {}), fresh)
         proposals = rule.proposals
         alerts = [
             Alert(
@@ -120,6 +122,7 @@ def run_checks(*, school: School, on: dt.date, rules=None) -> CheckResult:
                     },
                     "figures": f.figures,
                     "marks": marks.get(f.pupil_id, []),
+                    **({"lessons": lessons[f.pupil_id]} if f.pupil_id in lessons else {}),
                     **{k: v for k, v in f.extra.items() if v not in (None, "")},
                 },
             )

@@ -18,6 +18,7 @@ from registers.selectors import AttendanceFigures, counted_marks, pupil_figures
 from ..models import MonitoringPeriod, PenaltyNoticeMark, Rule, band_for
 from ..school_age import COMPULSORY, compulsory_age_q
 from .context import ABSENCE, CAT, Context, Finding, Window, figures_dict
+from .lessons import LESSON_TRIGGERS
 
 
 def _percent_rule(ctx: Context, rule: Rule, params: dict, test) -> list[Finding]:
@@ -288,4 +289,5 @@ TRIGGERS = {
     Rule.Trigger.ILLNESS_PERIODS: illness_periods_in_half_term,
     Rule.Trigger.ILLNESS_DAYS: illness_days,
     Rule.Trigger.MONITORING: monitoring_review,
+    **LESSON_TRIGGERS,
 }

@@ -34,6 +34,10 @@ TRIGGER_HELP = {
     "illness_periods_in_half_term": "Separate periods of illness in the current half-term.",
     "illness_days": "Days of illness reaching a number.",
     "monitoring_review": "A monitoring period reaches its review date, with or without improvement.",
+    "lesson_lates_in_week": "A number of lates to lessons in one school week (secondary timetables).",
+    "lesson_lates_in_half_term": "A number of lates to lessons in the current half-term (secondary timetables).",
+    "truancy_alerts_in_week": "Internal truancy: a pupil missing from lessons after registration, in one school week.",
+    "truancy_alerts_in_half_term": "Internal truancy: a pupil missing from lessons after registration, this half-term.",
 }
 SHORT_AGE_LABELS = {
     "all": "Every pupil",

@@ -327,9 +327,14 @@ PRESETS = {
             },
             *[
                 {
-                    "name": f"Secondary: late {n} time{'s' if n > 1 else ''} this week: {minutes}-minute detention",
-                    "trigger": "lates_in_week",
-                    "parameters": {"count": n, "years_from": 7},
+                    # a secondary pupil is late to registration or to a lesson: both count,
+                    # once each (a late to the lesson that holds the register is one late)
+                    "name": (
+                        f"Secondary: late {n} time{'s' if n > 1 else ''} this week (registration or lessons): "
+                        f"{minutes}-minute detention"
+                    ),
+                    "trigger": "lesson_lates_in_week",
+                    "parameters": {"count": n, "years_from": 7, "with_registers": True},
                     "task_kind": "detention",
                     "task_role": "head_of_year",
                     "task_description": f"{minutes}-minute {'senior ' if n == 4 else ''}detention",

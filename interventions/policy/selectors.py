@@ -159,6 +159,14 @@ def condition(rule: Rule, stages_by_order: dict[int, LadderStage] | None = None)
     if trigger in (t.LATES_HALF_TERM, t.LATES_WEEK):
         where = "in the half-term" if trigger == t.LATES_HALF_TERM else "in one school week"
         return f"a pupil has {num(p['count'])} or more late marks ({_codes(p['codes'])}) {where}"
+    if trigger in (t.LESSON_LATES_WEEK, t.LESSON_LATES_HALF_TERM):
+        where = "in the half-term" if trigger == t.LESSON_LATES_HALF_TERM else "in one school week"
+        also = " or at the AM/PM registers" if p["with_registers"] else ""
+        return f"a pupil is late ({_codes(p['codes'])}) {num(p['count'])} or more times to lessons{also} {where}"
+    if trigger in (t.TRUANCY_WEEK, t.TRUANCY_HALF_TERM):
+        where = "in the half-term" if trigger == t.TRUANCY_HALF_TERM else "in one school week"
+        which = "" if p["include_resolved"] else " still open"
+        return f"a pupil has {num(p['count'])} or more{which} internal-truancy alerts {where}"
     if trigger == t.CONSECUTIVE:
         how = "more than" if p["comparison"] == "more_than" else "at least"
         codes = f" ({_codes(p['codes'])})" if p["codes"] else ""

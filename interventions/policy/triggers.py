@@ -93,6 +93,30 @@ SCHEMAS: dict[str, dict[str, tuple]] = {
         "outcome": (str, True, None, "improved or not_improved"),
         "at_stage": (int, False, None, "Only when the case is at this ladder stage (its order)"),
     },
+    # Secondary schools' lessons (the `lessons` app). A lesson late is a lesson mark with one of
+    # `codes`; `with_registers` adds the AM/PM registers' late marks, counting once a late to a
+    # lesson that holds the statutory register (its period's `holds_session`).
+    "lesson_lates_in_week": {
+        "count": (int, True, None, "At least this many lates to lessons in one school week"),
+        "codes": (list, False, ["L", "U"], "Which lesson marks count as late"),
+        "with_registers": (bool, False, False, "Also count late marks at the AM/PM registers"),
+    },
+    "lesson_lates_in_half_term": {
+        "count": (int, True, None, "At least this many lates to lessons in the half-term"),
+        "codes": (list, False, ["L", "U"], "Which lesson marks count as late"),
+        "with_registers": (bool, False, False, "Also count late marks at the AM/PM registers"),
+    },
+    # Internal truancy: alerts raised when a pupil seen earlier in the day is missing from a
+    # lesson. A resolved alert still counts by default: the pupil missed the start of the lesson
+    # with no known reason; resolving it records where they were, it does not undo the absence.
+    "truancy_alerts_in_week": {
+        "count": (int, True, None, "At least this many internal-truancy alerts in one school week"),
+        "include_resolved": (bool, False, True, "Count alerts cleared when the pupil turned up, as well as open ones"),
+    },
+    "truancy_alerts_in_half_term": {
+        "count": (int, True, None, "At least this many internal-truancy alerts in the half-term"),
+        "include_resolved": (bool, False, True, "Count alerts cleared when the pupil turned up, as well as open ones"),
+    },
 }
 
 # Every trigger also takes these: the rule applies only to pupils in this range of national

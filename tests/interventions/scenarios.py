@@ -84,10 +84,14 @@ def build(school, rule: Rule, on: dt.date, hit: bool) -> tuple[object, dict]:
         window = ctx.weeks_window(params["weeks"])
         slots = sessions(school_days(school, window.start, window.end))[-need:]
         marks = dict.fromkeys(slots, "O")
-    elif trig in (T.LATES_HALF_TERM, T.LATES_WEEK):
+    elif trig in (T.LATES_HALF_TERM, T.LATES_WEEK) or (
+        trig in (T.LESSON_LATES_HALF_TERM, T.LESSON_LATES_WEEK) and params["with_registers"]
+    ):
+        # lesson lateness rules that also count the registers are met by the registers' late
+        # marks alone (tests/lessons/test_triggers.py counts the lessons themselves)
         start = (
             ctx.half_term_start
-            if trig == T.LATES_HALF_TERM
+            if trig in (T.LATES_HALF_TERM, T.LESSON_LATES_HALF_TERM)
             else (
                 SchoolDay.objects.filter(school=school, week_number=ctx.today.week_number).order_by("date").first().date
             )

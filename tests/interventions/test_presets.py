@@ -66,13 +66,15 @@ def test_preset_e_gives_detentions_for_lateness_to_secondary_pupils_only(school)
     for pupil in (primary, secondary):
         write(school, pupil, {(D(2026, 3, 16), "AM"): ("L", 4), (D(2026, 3, 17), "AM"): ("U", 35)})
     run_checks(school=school, on=D(2026, 3, 17))
-    detentions = Alert.objects.filter(rule__trigger="lates_in_week")
+    detentions = Alert.objects.filter(rule__trigger="lesson_lates_in_week")
     assert sorted(detentions.values_list("rule__task_description", flat=True)) == [
         "20-minute detention",
         "40-minute detention",
     ]
     assert set(detentions.values_list("pupil_id", flat=True)) == {secondary.pk}
-    assert all(r.parameters["years_from"] == 7 for r in Rule.objects.filter(trigger="lates_in_week"))
+    ladder = Rule.objects.filter(trigger="lesson_lates_in_week")
+    assert ladder.count() == 4
+    assert all(r.parameters["years_from"] == 7 and r.parameters["with_registers"] for r in ladder)
 
 
 def test_preset_d_counts_a_bank_holiday_inside_a_run_of_illness(school):
