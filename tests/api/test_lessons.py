@@ -9,7 +9,7 @@ from lessons.models import LessonMark, LessonRegister
 from registers.models import Mark, Staff
 from tests.api.conftest import MONDAY, clock, session_client, token_client
 from tests.factories import make_staff
-from tests.lessons.lesson_records import lesson, secondary_pupil, teaching_group
+from tests.lesson_insight.lesson_records import lesson, secondary_pupil, teaching_group
 
 pytestmark = pytest.mark.django_db
 P = Staff.Position
