@@ -40,6 +40,7 @@ from .taking import (
     take_lesson_register,
 )
 from .timetable import lessons_on
+from .truancy import raised_message
 
 # What each refusal is on the page: forbidden to this taker now (403), someone else's change
 # meanwhile (409), or a mistake in what was sent (400) — as on the statutory page.
@@ -236,6 +237,9 @@ def _report(request, register, roll, result):
         messages.warning(request, f"The register is not complete: {len(missing)} pupil(s) have no mark ({listed}).")
     elif result.taken:
         messages.success(request, f"The {register} register is taken.")
+    raised = raised_message(result.register) if result.entries else ""
+    if raised:  # the check ran when the marks were committed
+        messages.warning(request, raised)
 
 
 @login_required
