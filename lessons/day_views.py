@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registers import timing
-from registers.permissions import require_school, staff_of
+from registers.permissions import AGGREGATE_ONLY, require_school, staff_of
 
 from .cover import CoverForm, arrange_cover
 from .models import Cover, Lesson, LessonRegister
@@ -53,10 +53,11 @@ def _items(lessons, day: dt.date) -> list[LessonItem]:
 @login_required
 def my_lessons(request):
     """The signed-in teacher's lessons today: their own (less any another teacher covers) and
-    those they cover, each with its register."""
+    those they cover, each with its register. Any of a school's staff may teach (a head of year
+    does), so only governors and trust leaders are refused."""
     staff = staff_of(request.user)
-    if staff is None or staff.school_id is None:
-        raise PermissionDenied("Lessons are for a school's staff.")
+    if staff is None or staff.school_id is None or staff.position in AGGREGATE_ONLY:
+        raise PermissionDenied("Lessons are for the staff who teach them.")
     today = timezone.localtime(timing.now()).date()
     items = _items(lessons_taught_by(staff, today), today)
     return render(request, "lessons/my_lessons.html", {"items": items, "today": today, "staff": staff})

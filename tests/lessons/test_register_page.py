@@ -202,6 +202,16 @@ def test_the_teachers_menu_leads_to_their_lessons(client, p3, maths_teacher, off
     login(client, office)
     with clock(8, 30):
         assert reverse("lessons:office") in client.get("/").content.decode()
+        assert reverse("lessons:today") in client.get(reverse("lessons:office")).content.decode()
+
+
+def test_governors_have_no_lessons_page(client, school):
+    from tests.factories import make_staff
+    from tests.lessons.lesson_helpers import P
+
+    governor = make_staff(school, P.GOVERNOR, "governor", "Pat", "Governor")
+    login(client, governor)
+    assert client.get(reverse("lessons:today")).status_code == 403
 
 
 def test_the_statutory_register_suggests_the_marks_of_the_lesson_holding_it(
