@@ -127,7 +127,13 @@ def roll_with_marks(register, *, lock: bool = False) -> list[Pupil]:
         # The same query as below, as SQL written once: building and compiling the queryset cost
         # more CPU than PostgreSQL spends running it, twice for every register taken.
         return list(Pupil.objects.raw(_roll_sql(), [day, session, register.group_id, day, day]))
-    return list(
+    return list(roll_queryset(register))
+
+
+def roll_queryset(register):
+    """`roll_with_marks` as a queryset: what other databases run, and what its SQL must equal."""
+    day, session = register.date, register.session
+    return (
         Pupil.objects.filter(group_id=register.group_id)
         .filter(Exists(_on_roll(day)))
         .annotate(this_mark=FilteredRelation("marks", condition=Q(marks__date=day, marks__session=session)))
