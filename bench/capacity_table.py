@@ -50,6 +50,16 @@ def rows(result: dict) -> list[Row]:
             data={"floor": floor, "cpu_ms_per_register": reference["cpu_ms_per_register"]},
         )
     )
+    budget = 1000 / result["target_per_core"]
+    out.append(
+        Row(
+            "  CPU per register: web, against the target's budget",
+            f"at {_rate(reference['rate'])}/s",
+            f"{web_ms:.1f} ms; others used {reference['others_cores']} cores meanwhile",
+            target=f"≤ {budget:.0f} ms (one core ÷ {_rate(result['target_per_core'])}/s)",
+            met=web_ms <= budget,
+        )
+    )
     pg_ms = reference["cpu_ms_per_register"]["postgres"]
     out.append(
         Row(

@@ -19,6 +19,7 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from .calendar import describe_non_school_day
+from .mark_rows import insert_new_marks
 from .models import (
     AM,
     PM,
@@ -373,9 +374,7 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
     if problems:
         raise MarkValidationError(problems)
 
-    if to_create:
-        Mark._base_manager.bulk_create(to_create)
-        Mark.history.bulk_history_create(to_create, default_date=now)
+    insert_new_marks(to_create, now=now)  # with their history rows
     if to_amend:
         # History first: the database refuses a changed mark whose history row is not already there
         # (registers/audit_triggers.py).

@@ -18,7 +18,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 
 from .. import timing
 from ..calendar import describe_non_school_day
@@ -30,6 +29,7 @@ from ..register_selectors import recent_sessions, register_queryset, roll_with_m
 from ..services import MINUTES_IN_A_DAY, Actor, open_registers
 from ..signals import suggestions_for
 from ..taking import MarkWish, TakenBy, Taker, Why, refusal_to_write, take_register
+from .register_rows import row_html, strip_html
 
 PLANNED_SOURCES = {
     Mark.Source.LEAVE_DECISION: "Approved leave",
@@ -70,6 +70,7 @@ class Row:
     css: str = "none"
     arrived: str = ""  # HH:MM a late pupil arrived, shown in the row's "Arrived at" box
     reason: str = ""  # the office's reason for changing this row's mark
+    html: str = ""  # the row's markup (register_rows.row_html), once its errors are known
 
 
 def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, strip=None, suggested=None) -> list[Row]:
@@ -134,18 +135,6 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
     return rows
 
 
-def strip_html(strip: list[dict]):
-    """A pupil's recent marks as one accessible strip. Built here rather than in the template:
-    ten marks for thirty pupils is most of the page's rendering time."""
-    label = ", ".join(f"{s['title']} {s['code']}" for s in strip) or "none"
-    marks = format_html_join(
-        "",
-        '<span class="mark {}" title="{}: {}">{}</span>',
-        ((s["css"], s["title"], s["code"], s["code"]) for s in strip),
-    )
-    return format_html('<span class="strip" role="img" aria-label="Last sessions: {}">{}</span>', label, marks)
-
-
 def _codes_for_js(day: dt.date) -> list[str]:
     """National codes valid on `day`, from the reference table (no query)."""
     return [
@@ -201,6 +190,9 @@ def _render_register(request, register, times, now, *, teacher, submitted=None, 
                 row.conflict = message.removeprefix("conflict:")
             else:
                 row.errors.append(message)
+    present = timing.present_symbol(register.session)
+    for row in rows:
+        row.html = row_html(row, present=present, office=not teacher)
     general = by_pupil.get(None, [])
     closes = timing.closes_at(times, register.date) if times else None
     context = {
@@ -210,7 +202,7 @@ def _render_register(request, register, times, now, *, teacher, submitted=None, 
         "state": state,
         "teacher": teacher,
         "office": not teacher,
-        "present": timing.present_symbol(register.session),
+        "present": present,
         "strip_sessions": strip[0],
         "unmarked": sum(1 for r in rows if not r.code),
         "editable_any": any(r.editable for r in rows),
