@@ -26,7 +26,7 @@ from registers.models import SchoolDay
 from registers.permissions import staff_of
 from registers.register_forms import parse_register_post
 from registers.register_selectors import recent_sessions
-from registers.register_views.register_page import build_rows
+from registers.register_views.register_page import build_rows, finish_rows
 from registers.taking import MarkWish, Why, refusal_to_write
 
 from .models import Lesson, LessonRegister, TimetableSettings
@@ -107,15 +107,7 @@ def _render(request, register, taker, times, now, *, submitted=None, problems=()
     roll = lesson_roll(register) if roll is None else roll
     strip = recent_sessions(register, [p.pk for p in roll])
     rows = build_rows(register, roll, times=times, now=now, teacher=teacher, submitted=submitted, strip=strip)
-    by_pupil = defaultdict(list)
-    for pupil_id, message in problems:
-        by_pupil[pupil_id].append(message)
-    for row in rows:
-        for message in by_pupil.get(row.pupil.pk, []):
-            if message.startswith("conflict:"):
-                row.conflict = message.removeprefix("conflict:")
-            else:
-                row.errors.append(message)
+    general = finish_rows(rows, problems, present=timing.present_symbol(register.session), office=not teacher)
     day, lesson = register.date, register.lesson
     closes = timing.closes_at(times, day)
     context = {
@@ -139,7 +131,7 @@ def _render(request, register, taker, times, now, *, submitted=None, problems=()
         "late_ms": _ms(timing.late_at(times, day)),
         "closes_ms": _ms(closes),
         "codes": codes_on(day),
-        "general_errors": by_pupil.get(None, []),
+        "general_errors": general,
         "non_school_day": None if register.is_school_day else describe_non_school_day(register.school, day),
         "reason": submitted.reason if submitted else "",
         "taken_by_name": register.taken_by.get_full_name() if register.taken_by_id else "",

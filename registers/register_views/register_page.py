@@ -135,6 +135,22 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
     return rows
 
 
+def finish_rows(rows: list[Row], problems, *, present: str, office: bool) -> list[str]:
+    """Give each row its problems (`(pupil id, message)`; a "conflict:" message is the row's
+    conflict) and its markup; returns the problems about no one row. Shared with lesson registers."""
+    by_pupil = defaultdict(list)
+    for pupil_id, message in problems:
+        by_pupil[pupil_id].append(message)
+    for row in rows:
+        for message in by_pupil.get(row.pupil.pk, []):
+            if message.startswith("conflict:"):
+                row.conflict = message.removeprefix("conflict:")
+            else:
+                row.errors.append(message)
+        row.html = row_html(row, present=present, office=office)
+    return by_pupil.get(None, [])
+
+
 def _codes_for_js(day: dt.date) -> list[str]:
     """National codes valid on `day`, from the reference table (no query)."""
     return [
@@ -181,19 +197,8 @@ def _render_register(request, register, times, now, *, teacher, submitted=None, 
         register, roll, times=times, now=now, teacher=teacher, submitted=submitted, strip=strip, suggested=suggested
     )
     state = timing.state(times, register.date, now, taken=register.state != Register.State.NOT_TAKEN) if times else None
-    by_pupil = defaultdict(list)
-    for problem in problems:
-        by_pupil[problem[0]].append(problem[1])
-    for row in rows:
-        for message in by_pupil.get(row.pupil.pk, []):
-            if message.startswith("conflict:"):
-                row.conflict = message.removeprefix("conflict:")
-            else:
-                row.errors.append(message)
     present = timing.present_symbol(register.session)
-    for row in rows:
-        row.html = row_html(row, present=present, office=not teacher)
-    general = by_pupil.get(None, [])
+    general = finish_rows(rows, problems, present=present, office=not teacher)
     closes = timing.closes_at(times, register.date) if times else None
     context = {
         "register": register,
