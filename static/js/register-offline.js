@@ -15,7 +15,8 @@
   var form = document.querySelector("form[data-outbox]");
   if (!form || !window.indexedDB || !window.RegisterOutbox || !window.Promise) { return; }
   var Outbox = window.RegisterOutbox;
-  var action = form.action.split("#")[0];
+  // (not form.action: the register's submit buttons are named "action")
+  var action = new URL(form.getAttribute("action") || location.href, location.href).href.split("#")[0];
   var user = form.dataset.user || "";
   var present = form.dataset.present || "/";
   var status = document.getElementById("offline-status");
@@ -216,28 +217,30 @@
     })["catch"](function () {});
   }
 
+  // What sending the waiting marks did, whether this page sent them or the service worker did.
+  function handled(outcome) {
+    var conflicted = {};
+    (outcome.conflicts || []).forEach(function (c) { conflicted[c.pupil] = true; });
+    if (outcome.kind === "saved") {
+      signIn = false;
+      applyMarks(outcome.marks, conflicted);
+      lastSaved = outcome.sent > 0 ? "All " + plural(outcome.sent, "waiting mark") + " sent and saved." : "";
+    } else if (outcome.kind === "sign_in") {
+      signIn = true;
+    } else if (outcome.kind === "offline") {
+      clearTimeout(retry);
+      retry = setTimeout(sync, 15000);
+    }
+    return outcome;
+  }
+
   function sync() {
     if (syncing || !navigator.onLine) { return Promise.resolve(); }
     clearTimeout(retry);
     return Outbox.get(action).then(function (entry) {
       if (!entry || entry.stuck || (entry.user && user && entry.user !== user)) { return null; }
       syncing = true;
-      return refresh().then(function () { return Outbox.send(action); }).then(function (outcome) {
-        var conflicted = {};
-        (outcome.conflicts || []).forEach(function (c) { conflicted[c.pupil] = true; });
-        if (outcome.kind === "saved") {
-          signIn = false;
-          applyMarks(outcome.marks, conflicted);
-          lastSaved = outcome.sent > 0 ? "All " + plural(outcome.sent, "waiting mark") + " sent and saved." : "";
-        } else if (outcome.kind === "refused") {
-          applyMarks({}, {});
-        } else if (outcome.kind === "sign_in") {
-          signIn = true;
-        } else if (outcome.kind === "offline") {
-          retry = setTimeout(sync, 15000);
-        }
-        return outcome;
-      });
+      return refresh().then(function () { return Outbox.send(action); }).then(handled);
     }).then(function (outcome) {
       syncing = false;
       return refresh().then(function () { return outcome; });
@@ -280,7 +283,13 @@
       });
     })["catch"](function () {});
     navigator.serviceWorker.addEventListener("message", function (e) {
-      if (e.data && e.data.type === "outbox-changed") { refresh(); }
+      if (!e.data) { return; }
+      if (e.data.type === "outbox-sent" && e.data.action === action && e.data.outcome) {
+        handled(e.data.outcome);
+        refresh();
+      } else if (e.data.type === "outbox-changed") {
+        refresh();
+      }
     });
   }
 

@@ -189,7 +189,7 @@
         function answered(data, round) {
           if (data.saved) {
             return drop(entry.action).then(function () {
-              return { kind: "saved", sent: sent, marks: data.marks || {}, conflicts: found, taken: data.taken };
+              return { kind: "saved", sent: sent - found.length, marks: data.marks || {}, conflicts: found };
             });
           }
           if (data.sign_in) { return { kind: "sign_in", message: data.message }; }

@@ -35,7 +35,7 @@ function keepCopy(request, response) {
 }
 
 function fromCache(request) {
-  return caches.open(CACHE).then(function (cache) { return cache.match(request, { ignoreSearch: false }); });
+  return caches.open(CACHE).then(function (cache) { return cache.match(request, { ignoreVary: true }); });
 }
 
 function offlinePage() {
@@ -123,6 +123,8 @@ self.addEventListener("sync", function (event) {
     return entries.reduce(function (done, entry) {
       return done.then(function () { return RegisterOutbox.send(entry.action); }).then(function (outcome) {
         if (outcome && outcome.kind === "offline") { offline = true; }
+        // An open register page shows what happened (saved, conflicts, sign in again).
+        return tellPages({ type: "outbox-sent", action: entry.action, outcome: outcome });
       });
     }, Promise.resolve());
   }).then(function () {
