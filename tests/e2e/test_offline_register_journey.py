@@ -202,3 +202,35 @@ def test_a_mark_the_office_changed_while_the_teacher_was_offline_is_shown_and_ke
     assert {marks[p.pk].code.code for p in pupils[1:]} == {"/"}
     assert all(m.version == 1 for m in marks.values())
     assert Mark.history.filter(pupil__in=pupils).count() == 5
+
+
+def test_marks_waiting_when_the_session_has_gone_are_kept_until_the_teacher_signs_in_again(page, klass):
+    pupils = klass["pupils"]
+    with clock(9, 5):
+        open_register_and_wait_until_kept(page, klass)
+        page.context.set_offline(True)
+        page.get_by_role("button", name=re.compile("Mark all unmarked present")).click()
+        page.get_by_role("button", name="Save register").click()
+        expect(status(page)).to_contain_text("5 marks waiting to be sent — you are offline")
+
+        page.context.clear_cookies()  # signed out meanwhile (the session and its CSRF token are gone)
+        page.context.set_offline(False)
+        expect(status(page)).to_contain_text(
+            "5 marks waiting to be sent — you need to sign in again before they can be sent; "
+            "they are kept on this device."
+        )
+        shot(page, "desktop-sign-in-again")
+        assert serious_violations(page) == []
+        assert not Mark.objects.filter(pupil__in=pupils).exists()
+
+        page.get_by_role("link", name="Sign in again").click()
+        page.get_by_label("Username").fill("teacher")
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        # back on the register: the waiting marks go with the new session's token
+        expect(page.get_by_role("heading", name=re.compile("Year 3"))).to_be_visible()
+        expect(status(page)).to_have_text("All 5 waiting marks sent and saved.")
+
+    marks = Mark.objects.filter(pupil__in=pupils).select_related("code")
+    assert sorted(m.code.code for m in marks) == ["/"] * 5
+    assert Mark.history.filter(pupil__in=pupils).count() == 5
