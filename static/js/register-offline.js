@@ -282,6 +282,12 @@
         if (reg.active) { reg.active.postMessage({ type: "keep", urls: urls }); }
       });
     })["catch"](function () {});
+    // Signing out: the copies of register pages kept for offline use are forgotten.
+    Array.prototype.forEach.call(document.querySelectorAll("form[action$='/logout/']"), function (signOut) {
+      signOut.addEventListener("submit", function () {
+        if (navigator.serviceWorker.controller) { navigator.serviceWorker.controller.postMessage({ type: "forget" }); }
+      });
+    });
     navigator.serviceWorker.addEventListener("message", function (e) {
       if (!e.data) { return; }
       if (e.data.type === "outbox-sent" && e.data.action === action && e.data.outcome) {

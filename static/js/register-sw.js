@@ -99,9 +99,12 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
-// The page, opened before this worker looked after it, asks for its own copy and its files.
+// The page, opened before this worker looked after it, asks for its own copy and its files; on
+// signing out it asks for the copies to be forgotten (pupils' names on a shared computer). The
+// outbox stays: marks not yet sent are never thrown away, and go only with their own user.
 self.addEventListener("message", function (event) {
   var data = event.data || {};
+  if (data.type === "forget") { event.waitUntil(caches["delete"](CACHE)); return; }
   if (data.type !== "keep" || !Array.isArray(data.urls)) { return; }
   var urls = data.urls.filter(function (u) {
     var url = new URL(u, SCOPE);

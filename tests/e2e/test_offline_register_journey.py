@@ -153,6 +153,17 @@ def test_marks_saved_offline_survive_a_reload_and_are_sent_once_when_the_connect
         # saving again sends nothing new: the page carries the versions the server answered with
         page.get_by_role("button", name="Save register").click()
         expect(page.get_by_text("No changes to save.")).to_be_visible()
+
+        # Signing out forgets the copies of register pages kept on this (perhaps shared) computer.
+        assert page.evaluate("caches.has('register-pages-v1')")
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_label("Username")).to_be_visible()
+        for _ in range(100):
+            if not page.evaluate("caches.has('register-pages-v1')"):
+                break
+            page.wait_for_timeout(50)
+        else:
+            raise AssertionError("the register pages kept for offline use outlived signing out")
     assert Mark.history.filter(pupil__in=pupils).count() == 5
 
 
