@@ -3,12 +3,14 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from .register_views import office, register_page, teacher_day
+from .register_views import office, offline, register_page, teacher_day
 
 app_name = "registers"
 
 urlpatterns = [
     path("today/", teacher_day.today, name="today"),
+    # The register pages' service worker, served here so that its scope is /registers/ only.
+    path("registers/sw.js", offline.service_worker, name="service_worker"),
     path("registers/<int:pk>/", register_page.register_page, name="register"),
     path("registers/<int:group_id>/<str:day>/<str:session>/", register_page.register_for, name="register_for"),
     path("notifications/<int:pk>/dismiss/", teacher_day.dismiss_notification, name="dismiss_notification"),

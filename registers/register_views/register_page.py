@@ -29,6 +29,7 @@ from ..register_selectors import recent_sessions, register_queryset, roll_with_m
 from ..services import MINUTES_IN_A_DAY, Actor, open_registers
 from ..signals import suggestions_for
 from ..taking import MarkWish, TakenBy, Taker, Why, refusal_to_write, take_register
+from . import offline
 from .register_rows import row_html, strip_html
 
 PLANNED_SOURCES = {
@@ -233,13 +234,21 @@ STATUS = {Why.NOT_OPEN: 403, Why.CLOSED: 403, Why.CONFLICT: 409}
 
 
 def _submit(request, register, staff, teacher, times, now):
+    # A submission kept offline and sent by the page's script asks for JSON: the same result, told as data.
+    as_json = offline.wants_json(request)
+    if as_json and (someone_else := offline.queued_by_someone_else(request)):
+        return someone_else
     taken_by = TakenBy(Taker.TEACHER if teacher else Taker.OFFICE, Actor.for_staff(request.user, staff))
     refusal = refusal_to_write(register=register, times=times, taken_by=taken_by, now=now)
     if refusal is not None:
+        if as_json:
+            return offline.refused(register, [refusal], status=STATUS.get(refusal.kind, 400))
         return _refuse(request, register, times, now, teacher, [refusal])
     roll = roll_with_marks(register)
     submitted = parse_register_post(request.POST, session=register.session)
     if any(submitted.rows[p.pk].errors for p in roll if p.pk in submitted.rows):
+        if as_json:
+            return offline.invalid(submitted)
         return _render_register(
             request, register, times, now, teacher=teacher, submitted=submitted, status=400, roll=roll
         )
@@ -266,8 +275,13 @@ def _submit(request, register, staff, teacher, times, now):
         all_present=submitted.action == "all_present",
     )
     if result.refusals:
+        if as_json:
+            status = max(STATUS.get(r.kind, 400) for r in result.refusals)
+            return offline.refused(register, result.refusals, status=status)
         return _refuse(request, register, times, now, teacher, result.refusals, submitted=submitted, roll=roll)
     _report(request, register, roll, result, closes=times.closes)
+    if as_json:
+        return offline.saved(register, result)
     return redirect(reverse("registers:register", args=[register.pk]), permanent=False)
 
 

@@ -257,8 +257,14 @@
   var submitting = false;
   form.addEventListener("submit", function (e) {
     if (submitting) { e.preventDefault(); return; }
+    if (e.defaultPrevented) { return; }  // kept for later by register-offline.js: the form stays usable
     submitting = true;
     if (saveButton) { saveButton.setAttribute("aria-busy", "true"); }
+  });
+
+  // Marks put back into the form by another script (register-offline.js: marks waiting to be sent).
+  form.addEventListener("register:restored", function () {
+    rows.forEach(function (row) { refresh(row); row._last = getState(row); });
   });
 
   rows.forEach(function (row) {
