@@ -11,7 +11,7 @@ is reached by one query that finds the tables holding rows and one DELETE of eac
 transaction with triggers and foreign-key checks off (`session_replication_role = replica`, so
 the append-only audit triggers let the rows go, as TRUNCATE does). The tables post_migrate fills
 are left alone while their rows are exactly what they were after the last full flush (or the
-migrate); when a test changed them, or anything here fails (no superuser, not PostgreSQL,
+migrate); when a test changed them or dropped a trigger, or anything here fails (no superuser, not PostgreSQL,
 available_apps or serialized_rollback in use), Django's own flush runs as before.
 
 `TEST_QUICK_FLUSH=0` turns this off, to compare a run without it."""
@@ -35,11 +35,17 @@ _refused: set[str] = set()  # aliases where the quick way failed once: Django's 
 
 
 def _fingerprint(cursor, tables: list[str]) -> str:
-    """One text standing for every row of `tables` (column values in key order)."""
+    """One text standing for every row of `tables` and for the triggers in place (post_migrate
+    re-installs the audit triggers: a test that dropped one gets Django's flush)."""
     parts = [
         f"SELECT '{t}' || ':' || COALESCE(md5(string_agg(r::text, ',' ORDER BY r::text)), '') FROM \"{t}\" r"
         for t in tables
     ]
+    triggers = "tgrelid::regclass::text || '.' || tgname"
+    parts.append(
+        f"SELECT 'triggers:' || COALESCE(string_agg({triggers}, ',' ORDER BY {triggers}), '')"
+        " FROM pg_trigger WHERE NOT tgisinternal"
+    )
     cursor.execute(" UNION ALL ".join(parts))
     return "|".join(sorted(row[0] for row in cursor.fetchall()))
 
