@@ -21,11 +21,12 @@ run: $(STAMP)
 	$(PY) manage.py demo_logins
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
-# make test                               the whole suite, in one process
+# make test                               the whole suite, on two processes (pytest-xdist: a test
+#                                         database, temporary files, a live server, a browser and
+#                                         Celery queues each; --dist load keeps transactional tests last)
 # make test PYTEST_ARGS=tests/api         some of it
-# make test PYTEST_XDIST="-n 2"           on two processes (pytest-xdist: a test database and temporary
-#                                         files each; keep --dist load so transactional tests run last)
-PYTEST_XDIST ?=
+# make test PYTEST_XDIST=                 in one process
+PYTEST_XDIST ?= -n 2
 test: $(STAMP)
 	@mkdir -p var
 	$(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)

@@ -8,7 +8,10 @@ import pytest
 from django.test.utils import override_settings
 
 from registers.models import Staff
+from tests import quick_flush
 from tests.factories import PupilFactory, make_parent, make_school, make_staff, year_group
+
+quick_flush.install()  # transactional tests empty only the tables they wrote to (tests/quick_flush.py)
 
 P = Staff.Position
 

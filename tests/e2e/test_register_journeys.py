@@ -207,8 +207,10 @@ def test_register_on_a_phone(phone_page, klass):
         page.goto("/today/")
         screenshot(page, "register-today-phone")
         page.get_by_role("link", name=re.compile("Take register")).click()
-        screenshot(page, "register-page-phone-empty")
         late = page.locator(f"label.choice-late:has(input[name='mark-{pupils[0].pk}'])")
+        late.wait_for()
+        page.wait_for_load_state("load")  # sized by the stylesheet: not before it applies
+        screenshot(page, "register-page-phone-empty")
         box = late.bounding_box()
         assert box["height"] >= 44 and box["width"] >= 44  # large touch targets
         late.tap()
