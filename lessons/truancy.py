@@ -308,6 +308,17 @@ def alerts_on(school, day: dt.date, *, years: set[int] | None = None) -> QuerySe
     ).order_by("state", "-raised_at")  # "open" sorts before "resolved"
 
 
+def still_open_before(school, day: dt.date, *, years: set[int] | None = None) -> QuerySet[TruancyAlert]:
+    """Alerts of earlier days nobody has cleared yet: still work for someone, so they do not
+    vanish from the page at midnight (the last 30 days; newest first)."""
+    alerts = TruancyAlert.objects.filter(
+        school=school, state=TruancyAlert.State.OPEN, date__lt=day, date__gte=day - dt.timedelta(days=30)
+    )
+    if years is not None:
+        alerts = alerts.filter(pupil__year__in=years)
+    return alerts.select_related("pupil", "register__lesson__group", "register__lesson__period").order_by("-raised_at")
+
+
 def open_count(school, day: dt.date, *, years: set[int] | None = None) -> int:
     return alerts_on(school, day, years=years).filter(state=TruancyAlert.State.OPEN).count()
 

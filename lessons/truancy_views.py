@@ -20,7 +20,7 @@ from registers.years import year_label
 
 from .missing import missing_after, missing_lesson_registers
 from .models import TruancyAlert
-from .truancy import WHERE_MAX, alerts_on, resolve_by_hand, years_looked_after
+from .truancy import WHERE_MAX, alerts_on, resolve_by_hand, still_open_before, years_looked_after
 
 NOT_FOR_YOU = "Internal-truancy alerts are for the office, heads of year and the attendance officer."
 
@@ -55,10 +55,12 @@ def _live(request) -> bool:
 def truancy_list(request):
     school, years, years_label = _viewer(request, "lessons.view_truancy")
     now = timing.now()
-    alerts = list(alerts_on(school, timezone.localtime(now).date(), years=years))
+    today = timezone.localtime(now).date()
+    alerts = list(alerts_on(school, today, years=years))
     open_alerts = [a for a in alerts if a.state == TruancyAlert.State.OPEN]
     context = {
         "open_alerts": open_alerts,
+        "earlier": list(still_open_before(school, today, years=years)),
         "resolved": [a for a in alerts if a.state != TruancyAlert.State.OPEN],
         "now": timezone.localtime(now),
         "years": years,

@@ -2,6 +2,8 @@
 only their years), the live fragment, clearing an alert by hand, the counts on the office's home
 page and the panel on the attendance officer's dashboard."""
 
+import datetime as dt
+
 import pytest
 import time_machine
 from django.db import connection
@@ -167,3 +169,18 @@ def test_the_attendance_officers_dashboard_has_a_panel_of_pupils_missing_from_le
     assert reverse("lessons:truancy-alert", args=[alert_of(sec, "Ada").pk]) in page
     assert "All 2 pupils missing from lessons today" in page
     assert "All 1 pupil missing from lessons today" in year9
+
+
+def test_an_alert_nobody_cleared_yesterday_is_still_listed_the_next_morning(client, sec, monkeypatch):
+    """Midnight does not clear an alert: the next day's page lists it under the earlier days'
+    until someone records where the pupil was."""
+    signed_in(client, sec, P.OFFICE, "office")
+    wednesday = moment("09:00") + dt.timedelta(days=1)
+    monkeypatch.setattr("registers.timing.now", lambda: wednesday)
+    page = client.get(LIST).content.decode()
+    assert "No pupil is missing from a lesson just now." in page
+    assert "Still open from earlier days" in page
+    assert "Ada Year10" in page and "on Tuesday 8 December" in page
+    signed_in(client, sec, P.HEAD_OF_YEAR, "hoy9", years=[9])
+    page = client.get(LIST).content.decode()
+    assert "Eve Year9" in page and "Ada Year10" not in page  # their years only, as today's
