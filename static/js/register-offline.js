@@ -285,6 +285,7 @@
     // Signing out: the copies of register pages kept for offline use are forgotten.
     Array.prototype.forEach.call(document.querySelectorAll("form[action$='/logout/']"), function (signOut) {
       signOut.addEventListener("submit", function () {
+        if (window.caches) { window.caches["delete"]("register-pages-v1")["catch"](function () {}); }
         if (navigator.serviceWorker.controller) { navigator.serviceWorker.controller.postMessage({ type: "forget" }); }
       });
     });

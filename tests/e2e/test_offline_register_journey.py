@@ -73,6 +73,13 @@ KEPT = """async () => {
 }"""
 
 
+KEPT_PAGES = """async () => {
+  if (!(await caches.has("register-pages-v1"))) { return 0; }
+  const cache = await caches.open("register-pages-v1");
+  return (await cache.keys()).filter((r) => r.url.includes("/registers/")).length;
+}"""
+
+
 def open_register_and_wait_until_kept(page, klass):
     """The teacher opens the register; the service worker takes charge and keeps the page."""
     login(page, "teacher")
@@ -155,11 +162,11 @@ def test_marks_saved_offline_survive_a_reload_and_are_sent_once_when_the_connect
         expect(page.get_by_text("No changes to save.")).to_be_visible()
 
         # Signing out forgets the copies of register pages kept on this (perhaps shared) computer.
-        assert page.evaluate("caches.has('register-pages-v1')")
+        assert page.evaluate(KEPT_PAGES) > 0
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_label("Username")).to_be_visible()
-        for _ in range(100):
-            if not page.evaluate("caches.has('register-pages-v1')"):
+        for _ in range(300):
+            if page.evaluate(KEPT_PAGES) == 0:
                 break
             page.wait_for_timeout(50)
         else:
