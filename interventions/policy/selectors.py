@@ -60,6 +60,8 @@ PARAMETER_LABELS = {
     "ages": "Which pupils",
     "years_from": "Only from year group",
     "years_to": "Only up to year group",
+    "with_registers": "Also count late marks at the AM/PM registers",
+    "include_resolved": "Count alerts cleared when the pupil turned up",
 }
 # Parameters the sentence itself phrases; any other one is listed under the sentence.
 PHRASED = set(PARAMETER_LABELS) - {"ages", "years_from", "years_to", "min_sessions", "recent_days"}

@@ -164,9 +164,9 @@ def test_bad_dates_are_refused_with_a_message(client, school, head, timetable):
     assert "The start date must be on or before the end date." in page.content.decode()
 
 
-@pytest.mark.parametrize("who", ["governor", "form_tutor", "subject_teacher"])
-def test_governors_and_teachers_cannot_reach_it(client, school, governor, form_tutor, timetable, who):
-    user = {"governor": governor, "form_tutor": form_tutor, "subject_teacher": timetable["teacher"]}[who].user
+@pytest.mark.parametrize("who", ["governor", "teacher", "subject_teacher"])
+def test_governors_and_teachers_cannot_reach_it(client, school, governor, teacher, timetable, who):
+    user = {"governor": governor, "teacher": teacher, "subject_teacher": timetable["teacher"]}[who].user
     client.force_login(user)
     for name in ("reports:lessons", "reports:lessons-csv"):
         assert client.get(reverse(name), {"period": HALF_TERM}).status_code == 403

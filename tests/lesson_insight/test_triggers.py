@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from interventions.evaluation.run import run_checks
 from interventions.models import Alert, Policy, Rule
-from interventions.policy.selectors import condition
+from interventions.policy.selectors import condition, conditions_detail
 from interventions.services import load_policy_preset
 from tests.factories import write
 
@@ -58,6 +58,13 @@ def test_parameters_are_validated(school):
         policy=policy, name="ok", trigger="truancy_alerts_in_half_term", parameters={"count": 2, "years_from": 7}
     )
     assert condition(rule) == "a pupil has 2 or more internal-truancy alerts in the half-term"
+    ladder = Rule.objects.create(
+        policy=policy, name="late", trigger="lesson_lates_in_week", parameters={"count": 2, "with_registers": True}
+    )
+    assert condition(ladder) == (
+        "a pupil is late (coded L or U) 2 or more times to lessons or at the AM/PM registers in one school week"
+    )
+    assert conditions_detail(ladder) == []  # the sentence says it all
 
 
 def test_lates_to_lessons_in_a_week_by_year_group(school, maths):
