@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 from lessons.models import Lesson, LessonMark, LessonRegister
 from lessons.services import session_of
 from lessons.taking import LessonTaker, lesson_roll, lesson_taker, lesson_times, take_lesson_register
-from lessons.timetable import lessons_on, pupils_in
+from lessons.timetable import lessons_on
 from registers import timing
 from registers.calendar import describe_non_school_day
 from registers.models import SESSION_CHOICES, SchoolDay
@@ -138,16 +138,8 @@ ROLL_MARK_FIELDS = (
 
 
 def roll_of(register: LessonRegister) -> list:
-    """The register's pupils with their marks (`lessons.taking.lesson_roll`); for a register nobody
-    has opened yet, the lesson's pupils with no marks (lesson_roll's join on no register finds no
-    pupil at all)."""
-    if register.pk is not None:
-        return lesson_roll(register)
-    pupils = list(pupils_in(register.lesson, register.date).order_by("legal_surname", "legal_forename", "pk"))
-    for pupil in pupils:
-        for name in ROLL_MARK_FIELDS:
-            setattr(pupil, name, None)
-    return pupils
+    """The register's pupils with their marks (none yet for a register nobody has opened)."""
+    return lesson_roll(register)
 
 
 def integration_taker(user) -> LessonTaker:

@@ -124,7 +124,9 @@ class LessonBook:
 def lesson_roll(register: LessonRegister) -> list:
     """Pupils in the lesson on the register's date, in register order, each with this lesson's mark
     as the `mark_*` attributes `registers.taking` reads — one query."""
-    marks = Q(lesson_marks__register_id=register.pk) if register.pk is not None else Q(lesson_marks__pk__in=[])
+    # A register nobody has opened has no marks: a condition no mark meets (an empty `__in` would
+    # make the whole query empty, pupils too).
+    marks = Q(lesson_marks__register_id=register.pk) if register.pk is not None else Q(lesson_marks__isnull=True)
     return list(
         pupils_in(register.lesson, register.date)
         .annotate(this_mark=FilteredRelation("lesson_marks", condition=marks))

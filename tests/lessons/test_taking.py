@@ -297,3 +297,15 @@ def test_the_signal_is_sent_once_the_marks_are_committed(p3, maths_teacher, pupi
         assert len(heard) == 1
     finally:
         lesson_marks_written.disconnect(listener)
+
+
+def test_the_roll_of_a_register_nobody_has_opened_lists_the_lessons_pupils_with_no_marks(p3):
+    """`lesson_roll` of an unsaved register: every pupil in the lesson, none with a mark (a join
+    on no register must not empty the roll)."""
+    from lessons.models import LessonRegister
+    from lessons.taking import lesson_roll
+
+    register = LessonRegister(school=p3.school, lesson=p3, date=TUESDAY, session="AM")
+    roll = lesson_roll(register)
+    assert len(roll) == 30
+    assert all(pupil.mark_id is None and pupil.mark_version is None for pupil in roll)
