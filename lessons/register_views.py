@@ -1,6 +1,8 @@
 """The lesson register page: a teacher (or whoever covers the lesson, or the office) takes one
 lesson's register, on the statutory register's page and script (templates/registers/
-register_page.html, static/js/register.js), in one plain form that works without JavaScript.
+register_page.html, static/js/register.js), in one plain form that works without JavaScript —
+and offline, as the statutory page does: a submission the browser kept while offline is answered
+in JSON by the same calls (`registers.register_views.offline`, reading the lesson's roll).
 
 Thin, like the statutory page: it parses the form, asks `lessons.taking.take_lesson_register`
 (the one register rule) to apply the lesson rules, and renders. Reading and submitting the page
@@ -26,6 +28,7 @@ from registers.models import SchoolDay
 from registers.permissions import staff_of
 from registers.register_forms import parse_register_post
 from registers.register_selectors import recent_sessions
+from registers.register_views import offline
 from registers.register_views.register_page import build_rows, finish_rows
 from registers.taking import MarkWish, Why, refusal_to_write
 
@@ -136,18 +139,27 @@ def _render(request, register, taker, times, now, *, submitted=None, problems=()
         "reason": submitted.reason if submitted else "",
         "taken_by_name": register.taken_by.get_full_name() if register.taken_by_id else "",
         "back_url": reverse("lessons:today" if teacher else "lessons:office"),
+        "outbox": reverse("lessons:service_worker"),  # _submit answers a queued submission (offline.py)
     }
     return render(request, "registers/register_page.html", context, status=status)
 
 
 def _submit(request, register, taker, times, now):
+    # A submission kept offline and sent by the page's script asks for JSON: the same result, told as data.
+    as_json = offline.wants_json(request)
+    if as_json and (someone_else := offline.queued_by_someone_else(request)):
+        return someone_else
     book = LessonBook(taker)
     refusal = refusal_to_write(register=register, times=times, taken_by=taker.taken_by, now=now, book=book)
     if refusal is not None:
+        if as_json:
+            return offline.refused(register, [refusal], status=STATUS.get(refusal.kind, 400), roll=lesson_roll)
         return _refuse(request, register, taker, times, now, [refusal])
     roll = lesson_roll(register)
     submitted = parse_register_post(request.POST, session=register.session)
     if any(submitted.rows[p.pk].errors for p in roll if p.pk in submitted.rows):
+        if as_json:
+            return offline.invalid(submitted)
         return _render(request, register, taker, times, now, submitted=submitted, status=400, roll=roll)
     wishes = [
         MarkWish(
@@ -172,8 +184,13 @@ def _submit(request, register, taker, times, now):
         all_present=submitted.action == "all_present",
     )
     if result.refusals:
+        if as_json:
+            status = max(STATUS.get(r.kind, 400) for r in result.refusals)
+            return offline.refused(register, result.refusals, status=status, roll=lesson_roll)
         return _refuse(request, register, taker, times, now, result.refusals, submitted=submitted, roll=roll)
     _report(request, register, roll, result)
+    if as_json:
+        return offline.saved(register, result, roll=lesson_roll)
     return redirect(reverse("lessons:register", args=[register.pk]), permanent=False)
 
 

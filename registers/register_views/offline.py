@@ -5,7 +5,12 @@ The JSON answers say the same thing the page says (saved, or refused and why), f
 `take_register` result the page renders: they are another way of showing it, not another rule.
 A queued submission is sent by a script, so it needs to know, for each pupil, which marks were
 saved with which version, which were refused because someone else changed them meanwhile (and
-what is recorded now), and when the teacher has to sign in again before anything can be sent."""
+what is recorded now), and when the teacher has to sign in again before anything can be sent.
+
+Shared by every register page whose form can be kept offline (the statutory register, and a
+lesson's register in `lessons.register_views`): each passes the reader of its own roll
+(`roll=`, the pupils with this register's `mark_*` attributes), so the answers read the marks
+the same way the page shows them."""
 
 from __future__ import annotations
 
@@ -26,9 +31,10 @@ QUEUED_BY = "queued-by"
 @require_GET
 @never_cache
 def service_worker(request):
-    """The register pages' service worker. Served from /registers/ (not /static/) so that its
-    scope covers the register pages and nothing else; it holds no school data, so anyone may
-    fetch it (a teacher whose session has expired still gets an updated worker)."""
+    """The register pages' service worker. Served beside the register pages it looks after
+    (/registers/sw.js, and /lessons/sw.js for lesson registers; not /static/) so that its scope
+    covers them and nothing else; it holds no school data, so anyone may fetch it (a teacher
+    whose session has expired still gets an updated worker)."""
     script = render_to_string("registers/service_worker.js", request=request)
     response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = request.path.rsplit("/", 1)[0] + "/"
@@ -56,10 +62,11 @@ def queued_by_someone_else(request) -> JsonResponse | None:
     return None
 
 
-def _marks(register, pupil_ids=None) -> dict[str, dict]:
-    """This session's marks now, as the page's hidden fields carry them (version and `was`)."""
+def _marks(register, pupil_ids=None, *, roll=roll_with_marks) -> dict[str, dict]:
+    """This register's marks now, as the page's hidden fields carry them (version and `was`),
+    read by `roll` (the page's own roll reader)."""
     marks = {}
-    for pupil in roll_with_marks(register):
+    for pupil in roll(register):
         if pupil_ids is not None and pupil.pk not in pupil_ids:
             continue
         minutes = "" if pupil.mark_minutes is None else pupil.mark_minutes
@@ -73,7 +80,7 @@ def _marks(register, pupil_ids=None) -> dict[str, dict]:
     return marks
 
 
-def saved(register, result) -> JsonResponse:
+def saved(register, result, *, roll=roll_with_marks) -> JsonResponse:
     """Everything sent was saved (or was already there): the marks now, with their versions."""
     return JsonResponse(
         {
@@ -84,12 +91,12 @@ def saved(register, result) -> JsonResponse:
             "became_u": [{"pupil": pupil_id, "minutes": minutes} for pupil_id, minutes in result.became_u],
             "unmarked": len(result.unmarked),
             "taken": result.taken,
-            "marks": _marks(result.register),
+            "marks": _marks(result.register, roll=roll),
         }
     )
 
 
-def refused(register, refusals, *, status: int) -> JsonResponse:
+def refused(register, refusals, *, status: int, roll=roll_with_marks) -> JsonResponse:
     """Nothing was saved: each refusal, and for the pupils whose mark someone else changed,
     what is recorded now (so the page shows it and never overwrites it)."""
     conflicted = {r.pupil_id for r in refusals if r.conflict}
@@ -100,7 +107,7 @@ def refused(register, refusals, *, status: int) -> JsonResponse:
                 {"pupil": r.pupil_id, "kind": str(r.kind), "message": r.message, "conflict": r.conflict}
                 for r in refusals
             ],
-            "marks": _marks(register, conflicted) if conflicted and register.pk else {},
+            "marks": _marks(register, conflicted, roll=roll) if conflicted and register.pk else {},
         },
         status=status,
     )

@@ -224,6 +224,7 @@ def _render_register(request, register, times, now, *, teacher, submitted=None, 
         "non_school_day": None if register.is_school_day else describe_non_school_day(register.school, register.date),
         "reason": submitted.reason if submitted else "",
         "taken_by_name": register.taken_by.get_full_name() if register.taken_by_id else "",
+        "outbox": reverse("registers:service_worker"),  # _submit answers a queued submission (offline.py)
     }
     return render(request, "registers/register_page.html", context, status=status)
 

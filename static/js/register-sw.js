@@ -1,5 +1,6 @@
-/* The register pages' service worker (loaded by the script registers/sw.js, whose scope is the
-   register pages only). Three jobs, so that a dropped school Wi-Fi loses no mark:
+/* The register pages' service worker (loaded by the script /registers/sw.js, whose scope is the
+   statutory register pages only, and by the same script at /lessons/registers/sw.js for the
+   lesson register pages). Three jobs, so that a dropped school Wi-Fi loses no mark:
    - keep a copy of each register page and its static files, so a reload while offline still
      shows the page (the page then puts the waiting marks back from the outbox);
    - when a register form's POST cannot reach the server, keep the submission in the outbox

@@ -1,4 +1,4 @@
-"""The lesson register page (/lessons/<id>/): the statutory register's page and form, working
+"""The lesson register page (/lessons/registers/<id>/): the statutory register's page and form, working
 without JavaScript, for the lesson's teacher, a cover teacher and the office; a teacher's lessons
 today; the office's cover form; a constant number of queries; markup shown as text."""
 
