@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from lessons.models import LessonMark, LessonRegister, TruancyAlert
@@ -87,7 +88,7 @@ def test_a_subject_teacher_takes_a_lesson_register_on_a_laptop_then_amends_it_on
     try:
         small = phone.new_page()
         login(small, khan.username)
-        small.goto(f"/lessons/{register.pk}/")
+        small.goto(reverse("lessons:register", args=[register.pk]))
         small.locator(f"label.choice-late:has(input[name='mark-{ada.pk}'])").tap()
         small.locator(f"input[name='arrived-{ada.pk}']").fill("10:22")
         look(small, "lesson-register-phone")
