@@ -18,7 +18,6 @@ import hashlib
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django.utils.http import http_date
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -45,7 +44,15 @@ from .lesson_access import NotAggregateOnly, visible_lesson_marks, visible_lesso
 from .pagination import ListPagination, MarkCursorPagination
 from .permissions import check
 from .preconditions import if_match_tags
-from .registers import EARLIEST, LATEST, RegisterMarkSerializer, RegisterWriteSerializer, refusal_error
+from .registers import (
+    EARLIEST,
+    LATEST,
+    RegisterMarkSerializer,
+    RegisterWriteSerializer,
+    refusal_error,
+    roll_headers,
+    roll_pupils,
+)
 
 PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, NotAggregateOnly]
 
@@ -210,37 +217,12 @@ class LessonRegisterView(APIView):
             "is_open": timing.is_open(times, day, now),
             "is_closed": timing.is_closed(times, day, now),
             "etag": lesson_register_etag(roll),
-            "pupils": [
-                {
-                    "pupil": p.pk,
-                    "upn": p.upn,
-                    "name": p.name,
-                    "mark": None
-                    if p.mark_id is None
-                    else {
-                        "id": p.mark_id,
-                        "code": p.mark_code,
-                        "category": p.mark_category,
-                        "minutes_late": p.mark_minutes,
-                        "comment": p.mark_comment,
-                        "version": p.mark_version,
-                        "source": p.mark_source,
-                        "recorded_by_name": p.mark_by,
-                        "recorded_by_position": p.mark_position,
-                        "recorded_at": p.mark_at,
-                    },
-                }
-                for p in roll
-            ],
+            "pupils": roll_pupils(roll),
         }
         return LessonRegisterSerializer(data).data
 
     def _headers(self, roll) -> dict:
-        headers = {"ETag": lesson_register_etag(roll)}
-        stamps = [p.mark_at for p in roll if p.mark_id is not None]
-        if stamps:
-            headers["Last-Modified"] = http_date(max(stamps).timestamp())
-        return headers
+        return roll_headers(roll, lesson_register_etag(roll))
 
     @extend_schema(
         parameters=LESSON_REGISTER_PARAMETERS, responses=LessonRegisterSerializer, summary="Read a lesson's register"

@@ -32,6 +32,41 @@ from .preconditions import if_match_tags
 EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2200, 12, 31)
 
 
+def roll_pupils(roll) -> list[dict]:
+    """A register's pupils with their marks, as the API shows them (a session's or a lesson's)."""
+    return [
+        {
+            "pupil": p.pk,
+            "upn": p.upn,
+            "name": p.name,
+            "mark": None
+            if p.mark_id is None
+            else {
+                "id": p.mark_id,
+                "code": p.mark_code,
+                "category": p.mark_category,
+                "minutes_late": p.mark_minutes,
+                "comment": p.mark_comment,
+                "version": p.mark_version,
+                "source": p.mark_source,
+                "recorded_by_name": p.mark_by,
+                "recorded_by_position": p.mark_position,
+                "recorded_at": p.mark_at,
+            },
+        }
+        for p in roll
+    ]
+
+
+def roll_headers(roll, etag: str) -> dict:
+    """The ETag of a register's marks, and when the latest of them was recorded."""
+    headers = {"ETag": etag}
+    stamps = [p.mark_at for p in roll if p.mark_id is not None]
+    if stamps:
+        headers["Last-Modified"] = http_date(max(stamps).timestamp())
+    return headers
+
+
 class RegisterMarkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -174,37 +209,12 @@ class RegisterView(APIView):
             "is_open": bool(times and timing.is_open(times, day, now)),
             "is_closed": bool(times and timing.is_closed(times, day, now)),
             "etag": register_etag(roll),
-            "pupils": [
-                {
-                    "pupil": p.pk,
-                    "upn": p.upn,
-                    "name": p.name,
-                    "mark": None
-                    if p.mark_id is None
-                    else {
-                        "id": p.mark_id,
-                        "code": p.mark_code,
-                        "category": p.mark_category,
-                        "minutes_late": p.mark_minutes,
-                        "comment": p.mark_comment,
-                        "version": p.mark_version,
-                        "source": p.mark_source,
-                        "recorded_by_name": p.mark_by,
-                        "recorded_by_position": p.mark_position,
-                        "recorded_at": p.mark_at,
-                    },
-                }
-                for p in roll
-            ],
+            "pupils": roll_pupils(roll),
         }
         return RegisterSerializer(data).data
 
     def _headers(self, roll) -> dict:
-        headers = {"ETag": register_etag(roll)}
-        stamps = [p.mark_at for p in roll if p.mark_id is not None]
-        if stamps:
-            headers["Last-Modified"] = http_date(max(stamps).timestamp())
-        return headers
+        return roll_headers(roll, register_etag(roll))
 
     @extend_schema(parameters=REGISTER_PARAMETERS, responses=RegisterSerializer, summary="Read a register")
     def get(self, request, group_id, date, session):
