@@ -23,10 +23,11 @@ run: $(STAMP)
 
 # make test                               the whole suite, on two processes (pytest-xdist: a test
 #                                         database, temporary files, a live server, a browser and
-#                                         Celery queues each; --dist load keeps transactional tests last)
+#                                         Celery queues each; tests handed out two at a time, the
+#                                         longest first: tests/scheduling.py)
 # make test PYTEST_ARGS=tests/api         some of it
 # make test PYTEST_XDIST=                 in one process
-PYTEST_XDIST ?= -n 2
+PYTEST_XDIST ?= -n 2 --maxschedchunk 2
 test: $(STAMP)
 	@mkdir -p var
 	$(PY) -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)

@@ -244,6 +244,7 @@ def crawl(client) -> dict[str, str]:
     """Breadth-first from "/", following same-site links and redirects: pattern → first address."""
     reached: dict[str, str] = {}
     visits: dict[str, int] = defaultdict(int)
+    files: set[str] = set()  # patterns answered with a PDF or CSV
     queue, seen = deque(["/"]), {"/"}
     while queue:
         url = queue.popleft()
@@ -253,7 +254,7 @@ def crawl(client) -> dict[str, str]:
         except Resolver404:
             continue
         name = _route_key(match)
-        if NOT_NAVIGATED.match(name or "") or visits[name] >= VISITS_PER_PATTERN:
+        if NOT_NAVIGATED.match(name or "") or visits[name] >= VISITS_PER_PATTERN or name in files:
             continue
         visits[name] += 1
         response = client.get(url)
@@ -267,6 +268,7 @@ def crawl(client) -> dict[str, str]:
             continue
         reached.setdefault(name, url)
         if not response.get("Content-Type", "").startswith("text/html"):
+            files.add(name)  # a PDF or CSV has no links: one address of it is enough
             continue
         parser = _Links()
         parser.feed(response.content.decode())
