@@ -25,7 +25,7 @@ from ..codes import read_code_table
 from ..models import AM, PM, Mark, Pupil, Register, RegistrationGroup, SchoolDay
 from ..permissions import staff_of
 from ..register_forms import parse_register_post
-from ..register_selectors import recent_sessions, register_queryset, roll_with_marks, times_of
+from ..register_selectors import recent_sessions, register_for_page, roll_with_marks, times_of
 from ..services import MINUTES_IN_A_DAY, Actor, open_registers
 from ..signals import suggestions_for
 from ..taking import MarkWish, TakenBy, Taker, Why, refusal_to_write, take_register
@@ -168,7 +168,9 @@ def _epoch_ms(moment: dt.datetime) -> int:
 
 def _load_register(request, pk):
     staff = staff_of(request.user)
-    register = get_object_or_404(register_queryset(staff), pk=pk)
+    register = register_for_page(pk, staff)
+    if register is None:
+        raise Http404("No such register")
     if staff is not None and staff.school_id == register.school_id:
         staff.school = register.school  # already read with the register: the page header needs no query
     teacher = bool(getattr(register, "is_teacher", False))

@@ -1,6 +1,7 @@
-"""The register's two hand-written statements on PostgreSQL (issue 15): new marks and their
-history rows in one INSERT (`registers.mark_rows`), and the roll with this session's marks
-(`register_selectors.roll_with_marks`). Each must write or read exactly what the ORM's way does."""
+"""The register's hand-written statements on PostgreSQL (issue 15): new marks and their history
+rows in one INSERT (`registers.mark_rows`), the roll with this session's marks
+(`register_selectors.roll_with_marks`), the register with its times and permissions
+(`register_selectors.register_for_page`). Each must write or read exactly what the ORM's way does."""
 
 import datetime as dt
 
@@ -8,11 +9,17 @@ import pytest
 from django.utils import timezone
 
 from registers.models import Mark, Register
-from registers.register_selectors import ROLL_MARK_COLUMNS, roll_queryset, roll_with_marks
+from registers.register_selectors import (
+    ROLL_MARK_COLUMNS,
+    register_for_page,
+    register_queryset,
+    roll_queryset,
+    roll_with_marks,
+)
 from registers.services import Actor, record_marks
 from tests.factories import PupilFactory, StaffFactory, write
 from tests.registers.conftest import entry
-from tests.registers.register_helpers import MONDAY, year3
+from tests.registers.register_helpers import MONDAY, make_teacher, year3
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +83,24 @@ def test_the_roll_read_by_hand_is_the_roll_the_queryset_reads(school):
     assert {p.pk for p in by_hand} == {sunny.pk, plain.pk, unmarked.pk}
     marks = {p.pk: (p.mark_code, p.mark_version) for p in by_hand}
     assert marks == {sunny.pk: ("L", 1), plain.pk: ("C1", 1), unmarked.pk: (None, None)}
+
+
+@pytest.mark.parametrize("who", ["teacher", "someone else", "nobody"])
+def test_the_register_read_by_hand_is_the_register_the_queryset_reads(school, who):
+    teacher = make_teacher(school)
+    staff = {"teacher": teacher, "someone else": StaffFactory(school=school), "nobody": None}[who]
+    sunday = MONDAY - dt.timedelta(days=1)
+    sunday = Register.objects.create(school=school, group=year3(school), date=sunday, session="PM")
+    for register in (Register.objects.create(school=school, group=year3(school), date=MONDAY, session="AM"), sunday):
+        by_hand, by_queryset = register_for_page(register.pk, staff), register_queryset(staff).get(pk=register.pk)
+
+        names = [f.attname for f in Register._meta.concrete_fields] + ["rt_opens", "rt_late", "rt_closes"]
+        assert [getattr(by_hand, n) for n in names] == [getattr(by_queryset, n) for n in names]
+        assert bool(by_hand.is_school_day) == bool(by_queryset.is_school_day) == (register != sunday)
+        assert getattr(by_hand, "is_teacher", None) == getattr(by_queryset, "is_teacher", None)
+        for related in ("group", "school"):
+            mine, theirs = getattr(by_hand, related), getattr(by_queryset, related)
+            fields = [f.attname for f in type(theirs)._meta.concrete_fields]
+            assert [getattr(mine, f) for f in fields] == [getattr(theirs, f) for f in fields]
+    assert register_for_page(sunday.pk + 1000, staff) is None
+    assert register_for_page(2**70, staff) is None
