@@ -1,14 +1,17 @@
 """The register's hand-written statements on PostgreSQL (issue 15): new marks and their history
 rows in one INSERT (`registers.mark_rows`), the roll with this session's marks
 (`register_selectors.roll_with_marks`), the register with its times and permissions
-(`register_selectors.register_for_page`). Each must write or read exactly what the ORM's way does."""
+(`register_selectors.register_for_page`), the register service's validation reads
+(`registers.mark_reads`). Each must write or read exactly what the ORM's way does."""
 
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
-from registers.models import Mark, Register
+from registers.mark_reads import code_table, read_batch, read_by_querysets
+from registers.models import AttendanceCode, Closure, Mark, Register
 from registers.register_selectors import (
     ROLL_MARK_COLUMNS,
     register_for_page,
@@ -104,3 +107,55 @@ def test_the_register_read_by_hand_is_the_register_the_queryset_reads(school, wh
             assert [getattr(mine, f) for f in fields] == [getattr(theirs, f) for f in fields]
     assert register_for_page(sunday.pk + 1000, staff) is None
     assert register_for_page(2**70, staff) is None
+
+
+def test_the_services_reads_by_hand_are_what_the_querysets_read(school, other_school):
+    closed = dt.date(2026, 7, 1)  # the Year 6 afternoon closure of the test calendar
+    Closure.objects.create(school=school, date=closed, session="AM", reason="Boiler", kind=Closure.Kind.CLOSURE)
+    moved = PupilFactory(
+        school=school, year=6, on_roll=[(dt.date(2025, 9, 1), dt.date(2025, 12, 19)), (dt.date(2026, 1, 5), None)]
+    )
+    plain = PupilFactory(school=school, year=3)
+    never = PupilFactory(school=school, year=3, on_roll=[])
+    other = PupilFactory(school=other_school, year=3)
+    write(school, plain, {(MONDAY, "AM"): "L", (closed, "PM"): "\\"})
+    ids, days = {moved.pk, plain.pk, never.pk, other.pk, 2**40}, {MONDAY, closed, dt.date(2026, 11, 22)}
+
+    with transaction.atomic():
+        by_hand, by_queryset = read_batch(school, ids, days), read_by_querysets(school, ids, days)
+
+    def fields(obj):
+        return [getattr(obj, f.attname) for f in obj._meta.concrete_fields]
+
+    assert {k: fields(p) for k, p in by_hand.pupils.items()} == {k: fields(p) for k, p in by_queryset.pupils.items()}
+    assert by_hand.pupils.keys() == {moved.pk, plain.pk, never.pk}
+    assert {k: [fields(e) + [str(e)] for e in v] for k, v in by_hand.enrolments.items()} == {
+        k: [fields(e) + [str(e)] for e in v] for k, v in by_queryset.enrolments.items()
+    }
+    assert len(by_hand.enrolments[moved.pk]) == 2
+    assert (by_hand.school_days, by_hand.opens) == (by_queryset.school_days, by_queryset.opens)
+    assert by_hand.school_days == {MONDAY, closed}
+    assert {d: sorted(fields(c) for c in v) for d, v in by_hand.closures.items()} == {
+        d: sorted(fields(c) for c in v) for d, v in by_queryset.closures.items()
+    }
+    assert sorted(c.reason for c in by_hand.closures[closed]) == [
+        "Boiler",
+        Closure.objects.get(school=school, date=closed, session="PM").reason,
+    ]
+    assert {k: fields(m) + [m.code.code] for k, m in by_hand.existing.items()} == {
+        k: fields(m) + [m.code.code] for k, m in by_queryset.existing.items()
+    }
+    assert {k: m.code.code for k, m in by_hand.existing.items()} == {
+        (plain.pk, MONDAY, "AM"): "L",
+        (plain.pk, closed, "PM"): "\\",
+    }
+    with transaction.atomic():
+        assert read_batch(school, set(), set()).pupils == {}
+
+
+def test_the_code_table_is_the_database_s():
+    by_symbol, by_id = code_table()
+    assert sorted(by_id) == sorted(AttendanceCode.objects.values_list("pk", flat=True))
+    assert {s: [c.pk for c in rows] for s, rows in by_symbol.items()} == {
+        s: list(AttendanceCode.objects.filter(code=s).order_by("pk").values_list("pk", flat=True)) for s in by_symbol
+    }
