@@ -105,23 +105,29 @@ def _read_by_sql(school, pupil_ids: set[int], dates: set[dt.date]) -> BatchFacts
     enrolment_fields, pupil_fields = _attnames(Enrolment), _attnames(Pupil)
     width = len(enrolment_fields)
     ids, days = list(pupil_ids), list(dates)
+    # An empty list asks nothing, as `IN ()` asks the ORM nothing.
     with connection.cursor() as cursor:
-        cursor.execute(statements["enrolments"], [school.pk, ids])
-        for row in cursor.fetchall():
-            enrolment = Enrolment.from_db(alias, enrolment_fields, row[:width])
-            pupil = facts.pupils.get(enrolment.pupil_id)
-            if pupil is None:
-                pupil = facts.pupils[enrolment.pupil_id] = Pupil.from_db(alias, pupil_fields, row[width:])
-            Enrolment._meta.get_field("pupil").set_cached_value(enrolment, pupil)  # as select_related("pupil")
-            facts.enrolments[enrolment.pupil_id].append(enrolment)
+        if ids:
+            cursor.execute(statements["enrolments"], [school.pk, ids])
+            for row in cursor.fetchall():
+                enrolment = Enrolment.from_db(alias, enrolment_fields, row[:width])
+                pupil = facts.pupils.get(enrolment.pupil_id)
+                if pupil is None:
+                    pupil = facts.pupils[enrolment.pupil_id] = Pupil.from_db(alias, pupil_fields, row[width:])
+                Enrolment._meta.get_field("pupil").set_cached_value(enrolment, pupil)  # as select_related("pupil")
+                facts.enrolments[enrolment.pupil_id].append(enrolment)
         if unseen := pupil_ids - facts.pupils.keys():
             facts.pupils.update({p.id: p for p in Pupil.objects.filter(school=school, id__in=unseen)})
+        if not days:
+            return facts
         cursor.execute(statements["days"], [school.pk, school.pk, school.pk, days])
         for day, opens_am, opens_pm in cursor.fetchall():
             facts.school_days.add(day)
             facts.opens = {AM: opens_am, PM: opens_pm}
         for closure in Closure.objects.raw(statements["closures"], [school.pk, days, Closure.Kind.CLOSURE]):
             facts.closures[closure.date].append(closure)
+        if not facts.pupils:
+            return facts
         cursor.execute(statements["marks"], [school.pk, list(facts.pupils), days])
         _, codes = code_table()
         code = Mark._meta.get_field("code")

@@ -231,23 +231,46 @@ def _roll_sql() -> str:
 
 def recent_sessions(register, pupil_ids) -> tuple[list[tuple[dt.date, str]], dict[int, dict]]:
     """The last ten school sessions before this one and each pupil's marks in them (two queries)."""
-    days = sorted(
-        SchoolDay.objects.filter(school_id=register.school_id, date__lt=register.date)
-        .order_by("-date")
-        .values_list("date", flat=True)[: STRIP_SESSIONS // 2 + 1]
-    )
+    fast = connection.vendor == "postgresql"  # the same two queries, written once (`_strip_sql`)
+    if fast:
+        with connection.cursor() as cursor:
+            cursor.execute(_strip_sql()[0], [register.school_id, register.date, STRIP_SESSIONS // 2 + 1])
+            days = sorted(day for (day,) in cursor.fetchall())
+    else:
+        days = sorted(
+            SchoolDay.objects.filter(school_id=register.school_id, date__lt=register.date)
+            .order_by("-date")
+            .values_list("date", flat=True)[: STRIP_SESSIONS // 2 + 1]
+        )
     sessions = [(d, s) for d in days for s in (AM, PM)]
     if register.session == PM:
         sessions.append((register.date, AM))
     sessions = sessions[-STRIP_SESSIONS:]
     found: dict[int, dict] = defaultdict(dict)
     if sessions and pupil_ids:
-        rows = Mark.objects.filter(
-            pupil_id__in=pupil_ids, date__gte=sessions[0][0], date__lte=sessions[-1][0]
-        ).values_list("pupil_id", "date", "session", "code__code", "code__category")
+        if fast:
+            with connection.cursor() as cursor:
+                cursor.execute(_strip_sql()[1], [list(pupil_ids), sessions[0][0], sessions[-1][0]])
+                rows = cursor.fetchall()
+        else:
+            rows = Mark.objects.filter(
+                pupil_id__in=pupil_ids, date__gte=sessions[0][0], date__lte=sessions[-1][0]
+            ).values_list("pupil_id", "date", "session", "code__code", "code__category")
         for pupil_id, day, session, code, category in rows:
             found[pupil_id][(day, session)] = (code, category)
     return sessions, found
+
+
+@cache
+def _strip_sql() -> tuple[str, str]:
+    """`recent_sessions`'s two queries: the school days before the register's, the pupils' marks in them."""
+    day, mark, code = (m._meta.db_table for m in (SchoolDay, Mark, AttendanceCode))
+    return (
+        f'SELECT "date" FROM "{day}" WHERE "school_id" = %s AND "date" < %s ORDER BY "date" DESC LIMIT %s',
+        f'SELECT m."pupil_id", m."date", m."session", c."code", c."category" FROM "{mark}" m '
+        f'JOIN "{code}" c ON c."id" = m."code_id" WHERE m."pupil_id" = ANY(%s::bigint[]) AND m."date" >= %s '
+        'AND m."date" <= %s',
+    )
 
 
 def school_roll(school, day: dt.date):

@@ -7,13 +7,14 @@ rows in one INSERT (`registers.mark_rows`), the roll with this session's marks
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from registers.mark_reads import code_table, read_batch, read_by_querysets
 from registers.models import AttendanceCode, Closure, Mark, Register
 from registers.register_selectors import (
     ROLL_MARK_COLUMNS,
+    recent_sessions,
     register_for_page,
     register_queryset,
     roll_queryset,
@@ -109,7 +110,7 @@ def test_the_register_read_by_hand_is_the_register_the_queryset_reads(school, wh
     assert register_for_page(2**70, staff) is None
 
 
-def test_the_services_reads_by_hand_are_what_the_querysets_read(school, other_school):
+def test_the_services_reads_by_hand_are_what_the_querysets_read(school, other_school, django_assert_num_queries):
     closed = dt.date(2026, 7, 1)  # the Year 6 afternoon closure of the test calendar
     Closure.objects.create(school=school, date=closed, session="AM", reason="Boiler", kind=Closure.Kind.CLOSURE)
     moved = PupilFactory(
@@ -149,7 +150,7 @@ def test_the_services_reads_by_hand_are_what_the_querysets_read(school, other_sc
         (plain.pk, MONDAY, "AM"): "L",
         (plain.pk, closed, "PM"): "\\",
     }
-    with transaction.atomic():
+    with transaction.atomic(), django_assert_num_queries(0):  # as the querysets, which ask nothing for `IN ()`
         assert read_batch(school, set(), set()).pupils == {}
 
 
@@ -159,3 +160,21 @@ def test_the_code_table_is_the_database_s():
     assert {s: [c.pk for c in rows] for s, rows in by_symbol.items()} == {
         s: list(AttendanceCode.objects.filter(code=s).order_by("pk").values_list("pk", flat=True)) for s in by_symbol
     }
+
+
+@pytest.mark.parametrize("session", ["AM", "PM"])
+def test_the_recent_marks_read_by_hand_are_what_the_querysets_read(school, monkeypatch, session):
+    plain, late = PupilFactory(school=school, year=3), PupilFactory(school=school, year=3)
+    friday = MONDAY - dt.timedelta(days=3)
+    write(school, plain, {(friday, "AM"): "/", (friday, "PM"): "N", (MONDAY, "AM"): "/"})
+    write(school, late, {(friday - dt.timedelta(days=14), "AM"): "L", (friday, "AM"): "L"})
+    register = Register(school=school, group=year3(school), date=MONDAY, session=session)
+
+    by_hand = recent_sessions(register, [plain.pk, late.pk])
+    monkeypatch.setattr(connection, "vendor", "another")  # the querysets, on the same database
+    by_queryset = recent_sessions(register, [plain.pk, late.pk])
+
+    assert by_hand == by_queryset
+    sessions, found = by_hand
+    assert len(sessions) == 10 and sessions[-1] == ((MONDAY, "AM") if session == "PM" else (friday, "PM"))
+    assert found[plain.pk][(friday, "PM")] == ("N", "unauthorised_absence")
