@@ -34,12 +34,18 @@ def record_taken(register: Register, *, user, reason: str, now) -> None:
     """Write the register's history row (type `~`, as `bulk_history_create(update=True)` does)
     then its taken fields, from the values set on `register`."""
     _, history, update = _statements()
-    tracked = [f.attname for f in Register.history.model.tracked_fields]
+    tracked = _tracked()
     values = [getattr(register, name) for name in tracked]
     changed = [getattr(register, Register._meta.get_field(name).attname) for name in TAKEN_FIELDS]
     with connection.cursor() as cursor:
         cursor.execute(history, [*values, now, reason, "~", getattr(user, "pk", None)])
         cursor.execute(update, [*changed, register.pk])
+
+
+@cache
+def _tracked() -> list[str]:
+    """The register's fields its history rows copy (`Register.history` makes a manager class on every access)."""
+    return [f.attname for f in Register.history.model.tracked_fields]
 
 
 @cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -156,11 +156,14 @@ class SessionStarts:
     def __init__(self, now: dt.datetime, opens: dict[str, dt.time | None]):
         self.now, self.today = now, timezone.localtime(now).date()
         self.opens = {s: opens.get(s) or DEFAULT_SESSION_STARTS[s] for s in (AM, PM)}
+        self.begun_today: dict[str, bool] = {}
 
     def begun(self, day: dt.date, session: str) -> bool:
         if day != self.today:
             return day < self.today
-        return self.now >= timezone.make_aware(dt.datetime.combine(day, self.opens[session]))
+        if session not in self.begun_today:  # asked for every entry of a batch: the answer once a session
+            self.begun_today[session] = self.now >= timezone.make_aware(dt.datetime.combine(day, self.opens[session]))
+        return self.begun_today[session]
 
     def not_yet(self, day: dt.date, session: str) -> str:
         """Why an entry for a session still to come is refused, with when it begins."""
@@ -326,19 +329,7 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
             _stamp(current, actor, source, now, register)
             to_amend.append(current)
         else:
-            mark = Mark(
-                school=school,
-                pupil=pupil,
-                date=entry.date,
-                session=entry.session,
-                code=code,
-                minutes_late=minutes,
-                comment=entry.comment,
-                sub_reason_id=entry.sub_reason_id,
-                reason=entry.reason,
-            )
-            _stamp(mark, actor, source, now, register)
-            to_create.append(mark)
+            to_create.append(_new_mark(school, pupil, entry, code, minutes, actor, source, now, register))
 
     if problems:
         raise MarkValidationError(problems)
@@ -367,6 +358,51 @@ def _record_marks(school, entries, actor, source, reason, register, now) -> Writ
         )
     result.created, result.amended = to_create, to_amend
     return result
+
+
+@cache
+def _mark_fields() -> tuple[list[str], dict]:
+    """The names `_new_mark` gives in `Mark.__init__`'s order (all but the database's own
+    defaults, which come last), and the foreign keys it fills in."""
+    fields = Mark._meta.concrete_fields
+    given = [f.attname for f in fields if not f.has_db_default()]
+    assert [f.attname for f in fields[: len(given)]] == given, "Mark's fields with a database default come last"
+    return given, {f.name: f for f in fields if f.is_relation}
+
+
+def _new_mark(school, pupil, entry: MarkEntry, code, minutes, actor: Actor, source: str, now, register) -> Mark:
+    """The new mark `Mark(school=…, pupil=…, …)` and `_stamp` would make, from its values in field
+    order: `Mark.__init__`'s fast path, a third of the keyword path's CPU, thirty times a register."""
+    given, relations = _mark_fields()
+    user = actor.user
+    values = {
+        "id": None,
+        "school_id": school.pk,
+        "pupil_id": pupil.pk,
+        "date": entry.date,
+        "session": entry.session,
+        "code_id": code.pk,
+        "minutes_late": minutes,
+        "comment": entry.comment,
+        "sub_reason_id": entry.sub_reason_id,
+        "source": source,
+        "register_id": register.pk if register is not None else None,
+        "recorded_by_id": getattr(user, "pk", None),
+        "recorded_by_name": actor.name,
+        "recorded_by_position": actor.position,
+        "recorded_at": now,
+        "reason": entry.reason,
+        "version": 1,
+    }
+    mark = Mark(*(values[name] for name in given))
+    for name, related in (("school", school), ("pupil", pupil), ("code", code), ("register", register)):
+        if related is not None:
+            relations[name].set_cached_value(mark, related)
+    if getattr(user, "pk", None) is not None:
+        relations["recorded_by"].set_cached_value(mark, user)
+    mark._history_user = user
+    mark._change_reason = mark.reason
+    return mark
 
 
 def _stamp(mark: Mark, actor: Actor, source: str, now, register) -> None:
