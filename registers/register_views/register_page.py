@@ -81,6 +81,7 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
     sessions, found = strip if strip is not None else ([], {})
     may_change = (not teacher) or (times is not None and timing.teacher_may_change_marks(times, register.date, now))
     may_add = (not teacher) or (times is not None and timing.teacher_may_add_marks(times, register.date, now))
+    titles = [((day, session), f"{day:%a %d %b} {session}") for day, session in sessions]  # once, not per row
     rows = []
     for pupil in roll:
         row = Row(pupil=pupil)
@@ -125,12 +126,11 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
         if not row.arrived and code in ("L", "U") and shown and times is not None:
             row.arrived = f"{timezone.localtime(timing.arrival_from_minutes(times, register.date, row.minutes)):%H:%M}"
         row.css = mark_css(code, pupil.mark_category if code == pupil.mark_code else None)
+        marks = found.get(pupil.pk, {})
         row.strip = []
-        for day, session in sessions:
-            symbol, category = found.get(pupil.pk, {}).get((day, session), ("", None))
-            row.strip.append(
-                {"code": symbol or "·", "css": mark_css(symbol, category), "title": f"{day:%a %d %b} {session}"}
-            )
+        for key, title in titles:
+            symbol, category = marks.get(key, ("", None))
+            row.strip.append({"code": symbol or "·", "css": mark_css(symbol, category), "title": title})
         row.strip_html = strip_html(row.strip)
         rows.append(row)
     return rows
