@@ -181,7 +181,18 @@ def roll_with_marks(register, *, lock: bool = False) -> list[Pupil]:
     if connection.vendor == "postgresql":
         # The same query as below, as SQL written once: building and compiling the queryset cost
         # more CPU than PostgreSQL spends running it, twice for every register taken.
-        return list(Pupil.objects.raw(_roll_sql(), [day, session, register.group_id, day, day]))
+        # Rows made into pupils here rather than by RawQuerySet, which works out its columns' order,
+        # models and converters again on every call (a pupil has no converters on PostgreSQL).
+        with connection.cursor() as cursor:
+            cursor.execute(_roll_sql(), [day, session, register.group_id, day, day])
+            rows = cursor.fetchall()
+        names = [f.attname for f in Pupil._meta.concrete_fields]
+        width, roll = len(names), []
+        for row in rows:
+            pupil = Pupil.from_db(connection.alias, names, row[:width])
+            pupil.__dict__.update(zip(ROLL_MARK_COLUMNS, row[width:], strict=True))
+            roll.append(pupil)
+        return roll
     return list(roll_queryset(register))
 
 
