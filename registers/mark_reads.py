@@ -104,7 +104,8 @@ def _read_by_sql(school, pupil_ids: set[int], dates: set[dt.date]) -> BatchFacts
     alias = connection.alias
     enrolment_fields, pupil_fields = _attnames(Enrolment), _attnames(Pupil)
     width = len(enrolment_fields)
-    ids, days = list(pupil_ids), list(dates)
+    # An id no row can hold matches nothing (the ORM leaves it out too; a bigint[] would refuse it).
+    ids, days = [i for i in pupil_ids if -(2**63) <= i < 2**63], list(dates)
     # An empty list asks nothing, as `IN ()` asks the ORM nothing.
     with connection.cursor() as cursor:
         if ids:
