@@ -60,6 +60,9 @@ class BatchFacts:
 
 def read_batch(school, pupil_ids: set[int], dates: set[dt.date]) -> BatchFacts:
     """Four queries whatever the size of the batch (five when a pupil has no enrolment at all)."""
+    # An id no row can hold is no pupil of the school: asked about, SQLite would overflow on it
+    # and a bigint[] would refuse the whole statement.
+    pupil_ids = {i for i in pupil_ids if -(2**63) <= i < 2**63}
     if connection.vendor == "postgresql":
         return _read_by_sql(school, pupil_ids, dates)
     return read_by_querysets(school, pupil_ids, dates)
@@ -104,8 +107,7 @@ def _read_by_sql(school, pupil_ids: set[int], dates: set[dt.date]) -> BatchFacts
     alias = connection.alias
     enrolment_fields, pupil_fields = _attnames(Enrolment), _attnames(Pupil)
     width = len(enrolment_fields)
-    # An id no row can hold matches nothing (the ORM leaves it out too; a bigint[] would refuse it).
-    ids, days = [i for i in pupil_ids if -(2**63) <= i < 2**63], list(dates)
+    ids, days = list(pupil_ids), list(dates)
     # An empty list asks nothing, as `IN ()` asks the ORM nothing.
     with connection.cursor() as cursor:
         if ids:
