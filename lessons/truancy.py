@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -254,12 +255,26 @@ def resolve_after_sign_in(*, school, marks: list[Mark], now) -> list[TruancyAler
     }
     days = {m.date for m in late}
     with transaction.atomic():
-        alerts = list(
-            TruancyAlert.objects.select_for_update().filter(
-                school=school, date__in=days, state=TruancyAlert.State.OPEN, pupil_id__in=texts, raised_at__lte=now
+        if connection.vendor == "postgresql":
+            # Every register with a late pupil asks, and there is seldom an alert to clear: the
+            # same query as below, written once, rather than a queryset compiled every time.
+            params = [school.pk, list(days), TruancyAlert.State.OPEN, list(texts), now]
+            alerts = list(TruancyAlert.objects.raw(_open_alerts_sql(), params))
+        else:
+            alerts = list(
+                TruancyAlert.objects.select_for_update().filter(
+                    school=school, date__in=days, state=TruancyAlert.State.OPEN, pupil_id__in=texts, raised_at__lte=now
+                )
             )
-        )
         return _resolve(alerts, texts=texts, user=None, now=now)
+
+
+@cache
+def _open_alerts_sql() -> str:
+    return (
+        f'SELECT * FROM "{TruancyAlert._meta.db_table}" WHERE "school_id" = %s AND "date" = ANY(%s::date[]) '
+        'AND "state" = %s AND "pupil_id" = ANY(%s::bigint[]) AND "raised_at" <= %s FOR UPDATE'
+    )
 
 
 def resolve_by_hand(*, alert_id: int, school, user, where_they_were: str, now: dt.datetime) -> TruancyAlert:

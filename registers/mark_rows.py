@@ -25,14 +25,15 @@ KEY = ("pupil_id", "date", "session")  # one mark per pupil and session (the mod
 
 
 @cache
-def _columns() -> tuple[list, list[str]]:
+def _columns() -> tuple[list, list[str], object]:
     """The mark's fields the INSERT gives (all but the id and the database's own defaults), and
-    the history table's columns copied from the new mark (every field simple_history tracks)."""
+    the history table's columns copied from the new mark (every field simple_history tracks), and
+    who simple_history records when a mark names no user."""
     fields = [
         f for f in Mark._meta.concrete_fields if not f.primary_key and not f.has_db_default() and f.column != "id"
     ]
-    tracked = [f.column for f in Mark.history.model.tracked_fields]
-    return fields, tracked
+    history = Mark.history.model  # `Mark.history` makes a manager class on every access: read it once
+    return fields, [f.column for f in history.tracked_fields], history.get_default_history_user
 
 
 def _quoted(columns, prefix: str = "") -> str:
@@ -41,7 +42,7 @@ def _quoted(columns, prefix: str = "") -> str:
 
 @cache
 def _statement() -> str:
-    fields, tracked = _columns()
+    fields, tracked, _ = _columns()
     given = _quoted(f.column for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     user = Mark.history.model._meta.get_field("history_user").target_field
@@ -68,12 +69,12 @@ def insert_new_marks(marks: list[Mark], *, now) -> None:
         Mark._base_manager.bulk_create(marks)
         Mark.history.bulk_history_create(marks, default_date=now)
         return
-    fields, _ = _columns()
+    fields, _, _ = _columns()
     # The attributes as they are: psycopg adapts ints, strings, dates and aware datetimes itself, which
     # is all a mark's fields hold (on PostgreSQL Django's own preparation of them returns them as they are).
     params = [[getattr(m, f.attname) for m in marks] for f in fields]
     params.append([get_change_reason_from_object(m) or "" for m in marks])
-    default_user = Mark.history.model.get_default_history_user
+    default_user = _columns()[2]
     params.append([getattr(getattr(m, "_history_user", None) or default_user(m), "pk", None) for m in marks])
     params.append(now)
     by_key = {tuple(getattr(m, c) for c in KEY): m for m in marks}

@@ -26,6 +26,7 @@ from .models import (
     Register,
     RegisterTime,
     RegistrationGroup,
+    School,
     SchoolDay,
     Staff,
 )
@@ -83,6 +84,60 @@ def register_queryset(staff: Staff | None):
     return qs
 
 
+def register_for_page(pk: int, staff: Staff | None) -> Register | None:
+    """`register_queryset(staff).get(pk=pk)` (None when there is no such register). On PostgreSQL
+    its SQL is written once per process: building and compiling the queryset with its five
+    subqueries cost 4–5 ms of CPU, more than PostgreSQL spends running it, on every GET and POST."""
+    if connection.vendor != "postgresql":
+        return register_queryset(staff).filter(pk=pk).first()
+    if not 0 < pk < 2**63:  # no row holds it (the ORM answers "none" without asking, too)
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_register_sql(), [staff.pk if staff is not None else None, pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    models = (Register, RegistrationGroup, School)
+    instances, at = [], 0
+    for model in models:
+        width = len(model._meta.concrete_fields)
+        names = [f.attname for f in model._meta.concrete_fields]
+        instances.append(model.from_db(connection.alias, names, row[at : at + width]))
+        at += width
+    register, group, school = instances
+    register.group, register.school = group, school
+    register.rt_opens, register.rt_late, register.rt_closes, register.is_school_day, is_teacher = row[at:]
+    if staff is not None:
+        register.is_teacher = is_teacher
+    return register
+
+
+@cache
+def _register_sql() -> str:
+    """`register_queryset`'s SQL (parameters: the staff id, or NULL, and the register's id)."""
+    register, group, school, times, day = (
+        m._meta.db_table for m in (Register, RegistrationGroup, School, RegisterTime, SchoolDay)
+    )
+    teachers = RegistrationGroup.teachers.through._meta.db_table
+    columns = ", ".join(
+        f'{alias}."{f.column}"'
+        for alias, model in (("r", Register), ("g", RegistrationGroup), ("s", School))
+        for f in model._meta.concrete_fields
+    )
+    time_of = [
+        f'(SELECT t."{name}" FROM "{times}" t WHERE t."phase" = g."phase" AND t."school_id" = r."school_id" '
+        'AND t."session" = r."session" LIMIT 1)'
+        for name in ("opens", "late_after", "closes")
+    ]
+    return (
+        f"SELECT {columns}, {', '.join(time_of)}, "
+        f'EXISTS(SELECT 1 FROM "{day}" d WHERE d."date" = r."date" AND d."school_id" = r."school_id"), '
+        f'EXISTS(SELECT 1 FROM "{teachers}" tg WHERE tg."registrationgroup_id" = r."group_id" AND tg."staff_id" = %s) '
+        f'FROM "{register}" r JOIN "{group}" g ON g."id" = r."group_id" JOIN "{school}" s ON s."id" = r."school_id" '
+        'WHERE r."id" = %s'
+    )
+
+
 def times_of(register) -> Times | None:
     """The times of a register read with `register_queryset` (None when the school has set none)."""
     if register.rt_opens is None:
@@ -126,7 +181,18 @@ def roll_with_marks(register, *, lock: bool = False) -> list[Pupil]:
     if connection.vendor == "postgresql":
         # The same query as below, as SQL written once: building and compiling the queryset cost
         # more CPU than PostgreSQL spends running it, twice for every register taken.
-        return list(Pupil.objects.raw(_roll_sql(), [day, session, register.group_id, day, day]))
+        # Rows made into pupils here rather than by RawQuerySet, which works out its columns' order,
+        # models and converters again on every call (a pupil has no converters on PostgreSQL).
+        with connection.cursor() as cursor:
+            cursor.execute(_roll_sql(), [day, session, register.group_id, day, day])
+            rows = cursor.fetchall()
+        names = [f.attname for f in Pupil._meta.concrete_fields]
+        width, roll = len(names), []
+        for row in rows:
+            pupil = Pupil.from_db(connection.alias, names, row[:width])
+            pupil.__dict__.update(zip(ROLL_MARK_COLUMNS, row[width:], strict=True))
+            roll.append(pupil)
+        return roll
     return list(roll_queryset(register))
 
 
@@ -176,23 +242,46 @@ def _roll_sql() -> str:
 
 def recent_sessions(register, pupil_ids) -> tuple[list[tuple[dt.date, str]], dict[int, dict]]:
     """The last ten school sessions before this one and each pupil's marks in them (two queries)."""
-    days = sorted(
-        SchoolDay.objects.filter(school_id=register.school_id, date__lt=register.date)
-        .order_by("-date")
-        .values_list("date", flat=True)[: STRIP_SESSIONS // 2 + 1]
-    )
+    fast = connection.vendor == "postgresql"  # the same two queries, written once (`_strip_sql`)
+    if fast:
+        with connection.cursor() as cursor:
+            cursor.execute(_strip_sql()[0], [register.school_id, register.date, STRIP_SESSIONS // 2 + 1])
+            days = sorted(day for (day,) in cursor.fetchall())
+    else:
+        days = sorted(
+            SchoolDay.objects.filter(school_id=register.school_id, date__lt=register.date)
+            .order_by("-date")
+            .values_list("date", flat=True)[: STRIP_SESSIONS // 2 + 1]
+        )
     sessions = [(d, s) for d in days for s in (AM, PM)]
     if register.session == PM:
         sessions.append((register.date, AM))
     sessions = sessions[-STRIP_SESSIONS:]
     found: dict[int, dict] = defaultdict(dict)
     if sessions and pupil_ids:
-        rows = Mark.objects.filter(
-            pupil_id__in=pupil_ids, date__gte=sessions[0][0], date__lte=sessions[-1][0]
-        ).values_list("pupil_id", "date", "session", "code__code", "code__category")
+        if fast:
+            with connection.cursor() as cursor:
+                cursor.execute(_strip_sql()[1], [list(pupil_ids), sessions[0][0], sessions[-1][0]])
+                rows = cursor.fetchall()
+        else:
+            rows = Mark.objects.filter(
+                pupil_id__in=pupil_ids, date__gte=sessions[0][0], date__lte=sessions[-1][0]
+            ).values_list("pupil_id", "date", "session", "code__code", "code__category")
         for pupil_id, day, session, code, category in rows:
             found[pupil_id][(day, session)] = (code, category)
     return sessions, found
+
+
+@cache
+def _strip_sql() -> tuple[str, str]:
+    """`recent_sessions`'s two queries: the school days before the register's, the pupils' marks in them."""
+    day, mark, code = (m._meta.db_table for m in (SchoolDay, Mark, AttendanceCode))
+    return (
+        f'SELECT "date" FROM "{day}" WHERE "school_id" = %s AND "date" < %s ORDER BY "date" DESC LIMIT %s',
+        f'SELECT m."pupil_id", m."date", m."session", c."code", c."category" FROM "{mark}" m '
+        f'JOIN "{code}" c ON c."id" = m."code_id" WHERE m."pupil_id" = ANY(%s::bigint[]) AND m."date" >= %s '
+        'AND m."date" <= %s',
+    )
 
 
 def school_roll(school, day: dt.date):

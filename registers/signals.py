@@ -6,6 +6,7 @@ from django.dispatch import Signal, receiver
 
 from .audit_triggers import install_audit_triggers
 from .codes import load_codes
+from .mark_reads import reread_codes
 
 
 @receiver(post_migrate, dispatch_uid="registers.after_migrate")
@@ -16,6 +17,7 @@ def _after_migrate(sender, app_config, using, **kwargs):
         from .models import AttendanceCode
 
         load_codes(AttendanceCode.objects.db_manager(using).model)
+        reread_codes(using)  # the process's copy of the table (mark_reads.code_table)
         install_audit_triggers(using)
 
 

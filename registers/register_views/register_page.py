@@ -25,7 +25,7 @@ from ..codes import read_code_table
 from ..models import AM, PM, Mark, Pupil, Register, RegistrationGroup, SchoolDay
 from ..permissions import staff_of
 from ..register_forms import parse_register_post
-from ..register_selectors import recent_sessions, register_queryset, roll_with_marks, times_of
+from ..register_selectors import recent_sessions, register_for_page, roll_with_marks, times_of
 from ..services import MINUTES_IN_A_DAY, Actor, open_registers
 from ..signals import suggestions_for
 from ..taking import MarkWish, TakenBy, Taker, Why, refusal_to_write, take_register
@@ -81,6 +81,7 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
     sessions, found = strip if strip is not None else ([], {})
     may_change = (not teacher) or (times is not None and timing.teacher_may_change_marks(times, register.date, now))
     may_add = (not teacher) or (times is not None and timing.teacher_may_add_marks(times, register.date, now))
+    titles = [((day, session), f"{day:%a %d %b} {session}") for day, session in sessions]  # once, not per row
     rows = []
     for pupil in roll:
         row = Row(pupil=pupil)
@@ -125,12 +126,11 @@ def build_rows(register, roll, *, times, now, teacher: bool, submitted=None, str
         if not row.arrived and code in ("L", "U") and shown and times is not None:
             row.arrived = f"{timezone.localtime(timing.arrival_from_minutes(times, register.date, row.minutes)):%H:%M}"
         row.css = mark_css(code, pupil.mark_category if code == pupil.mark_code else None)
+        marks = found.get(pupil.pk, {})
         row.strip = []
-        for day, session in sessions:
-            symbol, category = found.get(pupil.pk, {}).get((day, session), ("", None))
-            row.strip.append(
-                {"code": symbol or "·", "css": mark_css(symbol, category), "title": f"{day:%a %d %b} {session}"}
-            )
+        for key, title in titles:
+            symbol, category = marks.get(key, ("", None))
+            row.strip.append({"code": symbol or "·", "css": mark_css(symbol, category), "title": title})
         row.strip_html = strip_html(row.strip)
         rows.append(row)
     return rows
@@ -168,7 +168,9 @@ def _epoch_ms(moment: dt.datetime) -> int:
 
 def _load_register(request, pk):
     staff = staff_of(request.user)
-    register = get_object_or_404(register_queryset(staff), pk=pk)
+    register = register_for_page(pk, staff)
+    if register is None:
+        raise Http404("No such register")
     if staff is not None and staff.school_id == register.school_id:
         staff.school = register.school  # already read with the register: the page header needs no query
     teacher = bool(getattr(register, "is_teacher", False))
