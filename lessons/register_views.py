@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from registers import timing
 from registers.calendar import describe_non_school_day
-from registers.codes import read_code_table
+from registers.codes import codes_valid_on
 from registers.models import SchoolDay
 from registers.permissions import staff_of
 from registers.register_forms import parse_register_post
@@ -82,16 +82,6 @@ def _load(request, pk):
     return register, taker, times
 
 
-def codes_on(day: dt.date) -> list[str]:
-    """National codes valid on `day`, for the page's script (from the reference table: no query)."""
-    return [
-        row["code"]
-        for row in read_code_table()
-        if (row["valid_from"] is None or row["valid_from"] <= day)
-        and (row["valid_to"] is None or day <= row["valid_to"])
-    ]
-
-
 def _ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -133,7 +123,7 @@ def _render(request, register, taker, times, now, *, submitted=None, problems=()
         "now_ms": _ms(now),
         "late_ms": _ms(timing.late_at(times, day)),
         "closes_ms": _ms(closes),
-        "codes": codes_on(day),
+        "codes": codes_valid_on(day),
         "general_errors": general,
         "non_school_day": None if register.is_school_day else describe_non_school_day(register.school, day),
         "reason": submitted.reason if submitted else "",

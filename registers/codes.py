@@ -3,6 +3,7 @@ reference table). Schools cannot edit these rows; they add sub-reasons instead."
 
 import csv
 import datetime as dt
+from functools import cache
 from pathlib import Path
 
 CODES_CSV = Path(__file__).resolve().parent / "data" / "attendance-codes.csv"
@@ -27,6 +28,21 @@ def read_code_table(path: Path = CODES_CSV) -> list[dict]:
             }
             for row in csv.DictReader(handle)
         ]
+
+
+@cache
+def _shipped_codes() -> tuple[tuple[str, dt.date | None, dt.date | None], ...]:
+    return tuple((row["code"], row["valid_from"], row["valid_to"]) for row in read_code_table())
+
+
+def codes_valid_on(day: dt.date) -> list[str]:
+    """The national codes a register on `day` may use, for the register pages' script: the file
+    shipped with the code, read once per process (every register page asks)."""
+    return [
+        code
+        for code, valid_from, valid_to in _shipped_codes()
+        if (valid_from is None or valid_from <= day) and (valid_to is None or day <= valid_to)
+    ]
 
 
 def load_codes(code_model) -> int:

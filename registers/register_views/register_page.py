@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from .. import timing
 from ..calendar import describe_non_school_day
-from ..codes import read_code_table
+from ..codes import codes_valid_on
 from ..models import AM, PM, Mark, Pupil, Register, RegistrationGroup, SchoolDay
 from ..permissions import staff_of
 from ..register_forms import parse_register_post
@@ -152,16 +152,6 @@ def finish_rows(rows: list[Row], problems, *, present: str, office: bool) -> lis
     return by_pupil.get(None, [])
 
 
-def _codes_for_js(day: dt.date) -> list[str]:
-    """National codes valid on `day`, from the reference table (no query)."""
-    return [
-        row["code"]
-        for row in read_code_table()
-        if (row["valid_from"] is None or row["valid_from"] <= day)
-        and (row["valid_to"] is None or day <= row["valid_to"])
-    ]
-
-
 def _epoch_ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -221,7 +211,7 @@ def _render_register(request, register, times, now, *, teacher, submitted=None, 
         "now_ms": _epoch_ms(now),
         "late_ms": _epoch_ms(timing.late_at(times, register.date)) if times else 0,
         "closes_ms": _epoch_ms(closes) if closes else 0,
-        "codes": _codes_for_js(register.date),
+        "codes": codes_valid_on(register.date),
         "general_errors": general,
         "non_school_day": None if register.is_school_day else describe_non_school_day(register.school, register.date),
         "reason": submitted.reason if submitted else "",
