@@ -428,7 +428,9 @@ def mark_register_taken(*, register: Register, actor: Actor, now=None, on_behalf
     locked first, so two devices finishing the same register at once record it taken once."""
     now = now or timezone.now()
     fast = connection.vendor == "postgresql"  # the same statements, written once (register_taken.py)
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (the register page's): nothing here is retried
+    # or caught, so a failure rolls the caller's marks back with it, as it must.
+    with transaction.atomic(savepoint=False):
         if fast:
             state, taken_by_id, taken_at = register_taken.lock(register.pk)
         else:
