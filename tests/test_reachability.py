@@ -160,10 +160,12 @@ def _is_page(response) -> bool:
     return response.status_code == 200 and response.get("Content-Type", "").split(";")[0] in PAGE_TYPES
 
 
-def allowed_patterns(client, school, *, skip=()) -> tuple[set[str], list[str]]:
+def allowed_patterns(client, school, *, skip=(), answered=None) -> tuple[set[str], list[str]]:
     """The patterns `client`'s user may use as pages (leaving out those in `skip`, already known
     to be reached), and the patterns with arguments that have no sample here (so a new page
-    cannot slip past unnoticed)."""
+    cannot slip past unnoticed). `answered`: whether each address the crawl fetched as this user
+    was a page, so it is not fetched again."""
+    answered = answered or {}
     allowed, unsampled = set(), []
     for name, pattern in _patterns():
         if NOT_NAVIGATED.match(name) or name in skip:
@@ -187,7 +189,7 @@ def allowed_patterns(client, school, *, skip=()) -> tuple[set[str], list[str]]:
                     continue
         if name in ACTIONS_AND_SCRIPTS:
             continue
-        if any(_is_page(client.get(url)) for url in urls):
+        if any(answered[url] if url in answered else _is_page(client.get(url)) for url in urls):
             allowed.add(name)
     return allowed, unsampled
 
@@ -248,8 +250,10 @@ class _Links(HTMLParser):
                 self.hrefs.append(href)
 
 
-def crawl(client) -> dict[str, str]:
-    """Breadth-first from "/", following same-site links and redirects: pattern → first address."""
+def crawl(client, answered: dict[str, bool] | None = None) -> dict[str, str]:
+    """Breadth-first from "/", following same-site links and redirects: pattern → first address.
+    `answered` is given whether each address fetched was a page."""
+    answered = {} if answered is None else answered
     reached: dict[str, str] = {}
     visits: dict[str, int] = defaultdict(int)
     files: set[str] = set()  # patterns answered with a PDF or CSV
@@ -266,6 +270,7 @@ def crawl(client) -> dict[str, str]:
             continue
         visits[name] += 1
         response = client.get(url)
+        answered[url] = _is_page(response)
         if response.status_code in (301, 302):
             target = urljoin(url, response["Location"])
             if target not in seen:
@@ -319,10 +324,11 @@ def test_every_page_a_role_may_use_is_reachable_from_its_home_page(demo):
         for role in ROLES:
             client = Client()
             client.force_login(users[role])
-            reached = crawl(client)
+            answered = {}
+            reached = crawl(client, answered)
             assert len(reached) > 1, f"{role}: no page beyond the home page"
             reached.update({alias: reached[name] for alias, name in ALIASES.items() if name in reached})
-            allowed, unsampled = allowed_patterns(client, demo, skip=set(reached))
+            allowed, unsampled = allowed_patterns(client, demo, skip=set(reached), answered=answered)
             unsampled_all.update(unsampled)
             missing = sorted(allowed - set(reached))
             if missing:
