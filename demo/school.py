@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from interventions.evaluation import run_checks
 from interventions.services import load_policy_preset
@@ -264,6 +265,21 @@ def officer_weeks_so_far(school, earlier: dt.date, today: dt.date) -> None:
         )
 
 
+def _open_registers(school, wanted: list[tuple]) -> dict[tuple, Register]:
+    """The registers for (group, date, session), by (group id, date, session): those the school
+    already has, and the rest opened in bulk, in `wanted`'s order, each with the history row
+    opening it would write. A year of a class's registers is a few thousand: one statement each
+    for the registers and their history rows instead of three a register (a third of the seeding)."""
+    found = {(r.group_id, r.date, r.session): r for r in Register.objects.filter(school=school)}
+    new = [
+        Register(school=school, group=group, date=day, session=session)
+        for group, day, session in wanted
+        if (group.id, day, session) not in found
+    ]
+    found.update({(r.group_id, r.date, r.session): r for r in bulk_create_with_history(new, Register)})
+    return found
+
+
 def demo_school_data(today: dt.date) -> dict:
     start_year = today.year if today.month >= 8 else today.year - 1
     previous, current = typical_english_calendar(start_year - 1), typical_english_calendar(start_year)
@@ -509,39 +525,45 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
     # Write the registers as the teachers took them, through the register service; the
     # planned closure day has no registers (its `#` marks come with the closure below).
     closed = {dt.date.fromisoformat(c["date"]) for c in data["closures"] if c.get("kind") != "inset"}
-    marks = 0
+    actors = {
+        group.id: Actor(staff.user, staff.display_name, staff.get_position_display())
+        for group in groups
+        for staff in [teachers[group.id]]
+    }
+    taken = []  # (group, date, session, when taken, the pupils on roll), in the order the registers are taken
     for day in marked_days:
         if day.date in closed:
             continue
         for session, (hh, mm) in ((AM, (8, 56)), (PM, (13, 4))):
             taken_at = dt.datetime.combine(day.date, dt.time(hh, mm), tzinfo=LONDON)
             for group in groups:
-                members = [(p, e) for p, _, e in by_group.get(group.id, []) if e.covers(day.date)]
-                if not members:
-                    continue
-                teacher = teachers[group.id]
-                actor = Actor(teacher.user, teacher.display_name, teacher.get_position_display())
-                register, _ = Register.objects.get_or_create(school=school, group=group, date=day.date, session=session)
-                entries = [
-                    MarkEntry(
-                        pupil_id=p.id,
-                        date=day.date,
-                        session=session,
-                        code=story.get((p.id, day.date, session), ("/", None))[0],
-                        minutes_late=story.get((p.id, day.date, session), ("/", None))[1],
-                    )
-                    for p, _ in members
-                ]
-                record_marks(
-                    school=school,
-                    entries=entries,
-                    actor=actor,
-                    source=Mark.Source.TEACHER,
-                    register=register,
-                    now=taken_at,
-                )
-                mark_register_taken(register=register, actor=actor, now=taken_at)
-                marks += len(entries)
+                members = [p for p, _, e in by_group.get(group.id, []) if e.covers(day.date)]
+                if members:
+                    taken.append((group, day.date, session, taken_at, members))
+    registers = _open_registers(school, [(group, day, session) for group, day, session, _, _ in taken])
+    marks = 0
+    for group, day, session, taken_at, members in taken:
+        register = registers[(group.id, day, session)]
+        entries = [
+            MarkEntry(
+                pupil_id=p.id,
+                date=day,
+                session=session,
+                code=story.get((p.id, day, session), ("/", None))[0],
+                minutes_late=story.get((p.id, day, session), ("/", None))[1],
+            )
+            for p in members
+        ]
+        record_marks(
+            school=school,
+            entries=entries,
+            actor=actors[group.id],
+            source=Mark.Source.TEACHER,
+            register=register,
+            now=taken_at,
+        )
+        mark_register_taken(register=register, actor=actors[group.id], now=taken_at)
+        marks += len(entries)
 
     # The planned closure: recording it writes `#` for every pupil on roll (through the
     # register service). Then the office's follow-up: some absences recoded, with reasons.
@@ -549,9 +571,13 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
     office_actor = Actor(office.user, office.display_name, office.get_position_display())
     import_school({**data, "closures": [c for c in data["closures"] if c.get("kind") != "inset"]}, actor=office_actor)
     amended = 0
+    sessions_of: dict[int, list[tuple[dt.date, str, str]]] = {}  # each pupil's story, in the order it was told
+    for (pid, day, session), (code, _) in story.items():
+        sessions_of.setdefault(pid, []).append((day, session, code))
     for pupil, _, enrolment in created_pupils:
-        for (pid, day, session), (code, _) in list(story.items()):
-            if pid != pupil.id or day in recent or code not in ("O", "I") or rng.random() > 0.04:
+        pid = pupil.id
+        for day, session, code in sessions_of.get(pid, []):
+            if day in recent or code not in ("O", "I") or rng.random() > 0.04:
                 continue
             if not enrolment.covers(day) or day in closed:
                 continue

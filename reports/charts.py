@@ -3,12 +3,19 @@
 The page's Content Security Policy (style-src 'self') blocks `style` attributes and `<style>`
 elements inside inline SVG, so matplotlib's output is rewritten to presentation attributes
 (fill, stroke, font-size …), its `<style>` element is dropped (its two defaults become
-attributes on the root), and its ids are prefixed so several charts can share a page."""
+attributes on the root), and its ids are prefixed so several charts can share a page.
+
+A chart is drawn from the values it plots and nothing else, so each is kept once drawn
+(`functools.lru_cache` on those values): the report page and its PDF, a second reader of the same
+term's report and the trust view's column for a school draw the same three charts, and drawing one
+costs matplotlib a tenth of a second or more (two passes for the tight bounding box)."""
 
 from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
+from typing import NamedTuple
 
 import matplotlib
 
@@ -97,8 +104,54 @@ def _figure(width=6.4, height=2.6):
     return fig, ax
 
 
+CHARTS_KEPT = 32  # of each kind, per process: 10-20 kB of SVG each
+
+
 def trend_chart(weeks, last_year_weeks, benchmark_attendance=None, prefix="trend") -> str:
     """Attendance week by week this period, last year's same weeks, and the national line."""
+    return _trend_chart(
+        tuple(_Week(w.index, w.attendance) for w in weeks),
+        tuple(_Week(w.index, w.attendance) for w in last_year_weeks),
+        benchmark_attendance,
+        prefix,
+    )
+
+
+def band_chart(bands, prefix="bands") -> str:
+    """How many pupils are in each attendance band; hidden bands are marked, not drawn."""
+    return _band_chart(tuple(_Band.of(c) for c in bands), prefix)
+
+
+def gap_chart(dimensions, school_attendance, prefix="gaps") -> str:
+    """Attendance of each cohort shown (hidden cohorts are left out), against the whole school."""
+    rows = tuple((f"{g.label}", g.attendance) for d in dimensions[1:] for g in d.groups if g.attendance is not None)
+    return _gap_chart(rows, school_attendance, prefix)
+
+
+class _Week(NamedTuple):
+    """A week as the trend chart plots it."""
+
+    index: int
+    attendance: float | None
+
+
+class _Band(NamedTuple):
+    """A band as the band chart draws it, with the text written beside its bar (so 5 and 5.0, equal
+    as keys of the cache, cannot share a chart that writes them differently)."""
+
+    label: str
+    value: object
+    suppressed: bool
+    text: str
+
+    @classmethod
+    def of(cls, cell):
+        text = "–  (fewer than 5, or hidden)" if cell.suppressed else str(cell.value)
+        return cls(cell.label, cell.value, cell.suppressed, text)
+
+
+@lru_cache(maxsize=CHARTS_KEPT)
+def _trend_chart(weeks, last_year_weeks, benchmark_attendance, prefix) -> str:
     fig, ax = _figure()
     if weeks:
         ax.plot(
@@ -137,8 +190,8 @@ def trend_chart(weeks, last_year_weeks, benchmark_attendance=None, prefix="trend
     return _render(fig, prefix, "Attendance week by week")
 
 
-def band_chart(bands, prefix="bands") -> str:
-    """How many pupils are in each attendance band; hidden bands are marked, not drawn."""
+@lru_cache(maxsize=CHARTS_KEPT)
+def _band_chart(bands, prefix) -> str:
     fig, ax = _figure(height=2.4)
     labels = [c.label for c in bands]
     values = [0 if c.suppressed else c.value for c in bands]
@@ -149,16 +202,14 @@ def band_chart(bands, prefix="bands") -> str:
     ax.grid(axis="x", color=LINE, linewidth=0.6)
     top = max(values, default=0) or 1
     for yy, cell in zip(y, bands, strict=True):
-        text = "–  (fewer than 5, or hidden)" if cell.suppressed else str(cell.value)
-        ax.text((0 if cell.suppressed else cell.value) + top * 0.01, yy, text, va="center", fontsize=8, color=INK)
+        ax.text((0 if cell.suppressed else cell.value) + top * 0.01, yy, cell.text, va="center", fontsize=8, color=INK)
     ax.set_xlim(0, top * 1.25)
     ax.set_xlabel("Pupils")
     return _render(fig, prefix, "Pupils by attendance band")
 
 
-def gap_chart(dimensions, school_attendance, prefix="gaps") -> str:
-    """Attendance of each cohort shown (hidden cohorts are left out), against the whole school."""
-    rows = [(f"{g.label}", g.attendance) for d in dimensions[1:] for g in d.groups if g.attendance is not None]
+@lru_cache(maxsize=CHARTS_KEPT)
+def _gap_chart(rows, school_attendance, prefix) -> str:
     height = max(2.2, 0.22 * len(rows) + 0.8)
     fig, ax = _figure(height=height)
     y = list(range(len(rows)))[::-1]
