@@ -21,7 +21,6 @@ def read_report(page, name):
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto("/reports/?period=term:2026/27:Autumn")
-    page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name="Attendance report for governors").is_visible()
     assert page.locator("svg.chart-svg").count() == 3
     # The charts draw: the trend line has a visible size.

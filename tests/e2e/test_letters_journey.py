@@ -202,7 +202,6 @@ def test_officer_edits_a_template_and_prints_a_batch_for_a_class(page, phone_pag
         ("letters-15-phone-letter", Letter.objects.get(batch=batch, pupil=story["pupils"][0]).get_absolute_url()),
     ):
         phone_page.goto(url)
-        phone_page.wait_for_load_state("networkidle")
         no_sideways_scroll(phone_page)
         screenshot(phone_page, name)
     assert phone_violations == []

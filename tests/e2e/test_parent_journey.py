@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from absences.models import AbsenceReport
 from registers.models import Contact, Mark, RegistrationGroup, SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -94,8 +94,7 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, first
     p.get_by_label("First day").fill(second.isoformat())
     p.get_by_label("Last day").fill(first.isoformat())
     p.get_by_label("Illness", exact=True).check()
-    p.get_by_role("button", name="Send report").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("button", name="Send report"))
     assert p.get_by_role("heading", name="Please check the form").is_visible()
     assert p.get_by_text("The last day is before the first day").first.is_visible()
     screenshot(p, "parent-03a-report-error-phone")
@@ -121,8 +120,7 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, first
     page.goto("/parents/office/reports/")
     screenshot(page, "office-01-inbox")
     for _ in range(2):
-        page.get_by_role("button", name="Accept").first.click()
-        page.wait_for_load_state("networkidle")
+        click_and_load(page, page.get_by_role("button", name="Accept").first)
     assert page.get_by_text("No reports are waiting").is_visible()
     screenshot(page, "office-02-inbox-done")
     assert Mark.objects.filter(pupil=story["ben"], code__code="I").count() == 4
@@ -133,7 +131,6 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, first
         page.context.clear_cookies()
         login(page, "teacher")
         page.goto(f"/registers/{story['group'].pk}/{second.isoformat()}/AM/")
-        page.wait_for_load_state("networkidle")
         row = page.get_by_role("row").filter(has_text="Ada Okafor")
         assert "Parent/carer reported: I" in row.inner_text()
         screenshot(page, "teacher-01-register-next-morning")
@@ -144,7 +141,6 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, first
         page.context.clear_cookies()
         login(page, "office")
         page.goto(f"/pupils/{story['ada'].pk}/")
-        page.wait_for_load_state("networkidle")
         history = page.locator("#history-heading").locator("xpath=..")
         text = history.inner_text()
     assert "Absence report #" in text and "accepted: Illness" in text
@@ -191,8 +187,7 @@ def test_head_and_office_pages_for_leave_and_follow_up(story, school, page, phon
     assert page.get_by_text("the school's policy asks for").is_visible()
     screenshot(page, "head-01-leave-decision")
     page.get_by_label("Note for the parent (optional)").fill("We are sorry for your loss.")
-    page.get_by_role("button", name="Grant leave").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Grant leave"))
     assert LeaveRequest.objects.get().status == LeaveRequest.Status.GRANTED
     screenshot(page, "head-02-leave-granted")
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from interventions.models import Alert, Policy
 from interventions.services import load_policy_preset
 from registers.models import SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -47,7 +47,8 @@ def test_officer_changes_the_policy_and_loads_a_preset(page, phone_page, story, 
     assert page.get_by_text("reaches 10 % (persistent absence)").is_visible()
     screenshot(page, "policy-01-page")
 
-    page.get_by_role("link", name="Edit “Persistent absence (10 % or more)”").click()
+    # the page's deferred script has run by its load event: only then is the button gone
+    click_and_load(page, page.get_by_role("link", name="Edit “Persistent absence (10 % or more)”"))
     page.get_by_role("heading", name="Edit the rule").wait_for()
     # the JavaScript module swaps the parameters with the trigger; no "show the settings" step
     assert not page.get_by_role("button", name="Show the settings for this trigger").is_visible()

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from registers.models import Mark, SchoolDay, Staff
 from registers.services import Actor, MarkEntry, record_marks
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -80,18 +80,15 @@ def test_office_finds_a_pupil_and_reads_the_history_of_an_amended_mark(page, pho
     assert p.get_by_label("Find a pupil").is_visible()
     screenshot(p, f"office-home-{size}")
 
-    p.get_by_role("link", name="Pupils", exact=True).first.click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("link", name="Pupils", exact=True).first)
     assert p.get_by_role("heading", name="Pupils").is_visible()
     assert p.get_by_role("link", name="Okafor, Ben").is_visible()
     screenshot(p, f"pupil-list-{size}")
 
     p.get_by_label("Name or UPN").fill("okafor")
-    p.get_by_role("button", name="Search").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("button", name="Search"))
     assert p.get_by_role("link", name="Lovelace, Ada").count() == 0
-    p.get_by_role("link", name="Okafor, Ben").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("link", name="Okafor, Ben"))
 
     assert p.get_by_role("heading", name="Ben Okafor").is_visible()
     history = p.locator(".history")

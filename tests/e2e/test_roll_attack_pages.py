@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from registers.leaving import delete_from_register
 from registers.models import Ground, Pupil, RegisterDeletion
-from tests.e2e.conftest import SHOTS, login, screenshot
+from tests.e2e.conftest import SHOTS, click_and_load, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory
 
 SERIOUS = {"serious", "critical"}
@@ -72,8 +72,7 @@ def refused_deletion_and_the_list(page, office, school, width):
     accessible(page, "deletion form")
     fits(page, "deletion form")
     shot(page, f"review-deletion-form-{width}")
-    page.get_by_role("button", name="Delete from the admission register").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Delete from the admission register"))
     assert "The deletion was not recorded" in page.content() and page.title() != "1"
     accessible(page, "refused deletion")
     fits(page, "refused deletion")
@@ -94,8 +93,7 @@ def test_a_rollover_refused_for_a_broken_groups_file_on_a_phone(phone_page, offi
     login(phone_page, "office")
     phone_page.goto("/roll/rollover/")
     phone_page.get_by_label("New groups from a file (optional)").set_input_files(str(broken))
-    phone_page.get_by_role("button", name="Apply the rollover").click()
-    phone_page.wait_for_load_state("networkidle")
+    click_and_load(phone_page, phone_page.get_by_role("button", name="Apply the rollover"))
     assert "groups file line 2: the file cannot be read" in phone_page.content()
     assert "Nothing was changed" in phone_page.content()
     accessible(phone_page, "rollover refused")
