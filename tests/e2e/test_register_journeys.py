@@ -226,8 +226,9 @@ def test_register_on_a_phone(phone_page, klass):
     assert len(codes) == 30 and list(codes.values()).count("C1") == 1
 
 
-def test_office_sees_missing_register_live_until_it_is_taken(page, klass, browser, live_server):
+def test_office_sees_missing_register_live_until_it_is_taken(page, klass, browser, live_server, settings):
     teacher = klass["teacher"]
+    page.clock.install()  # the page's polls come when the test moves its clock on (below)
     with clock(9, 6):
         login(page, "office")
         page.goto("/office/missing-registers/")
@@ -259,6 +260,7 @@ def test_office_sees_missing_register_live_until_it_is_taken(page, klass, browse
         )
         register = Register.objects.get(group=klass["group"], date=MONDAY, session="AM")
         mark_register_taken(register=register, actor=Actor.for_user(teacher.user))
+        page.clock.fast_forward(settings.REGISTERS_OFFICE_POLL_SECONDS * 1000)  # the next poll, now
         expect(page.locator("tr.missing-row", has_text="Year 3")).to_have_count(0, timeout=8000)
         screenshot(page, "office-missing-desktop-cleared")
         page.goto("/office/today/")
