@@ -102,6 +102,14 @@ def login(page, username, password="correct horse battery", then=None):
     page.wait_for_url(lambda url: urlsplit(url).path != "/login/")
 
 
+def signed_in_like(page, other):
+    """The person signed in on `other` (the desktop) picks up `page` (their phone): the phone gets
+    the same session cookie rather than a second trip through the sign-in form (two page loads).
+    Signing in on a phone is a journey of its own (test_pupil_pages, test_imports_journey and
+    the parent's phone journey)."""
+    page.context.add_cookies(other.context.cookies())
+
+
 def click_and_load(page, target):
     """Click `target` (a link or a button that leads to another page) and wait for that page's
     load event. Playwright's click does not wait for the page it leads to, and the checks that

@@ -66,8 +66,7 @@ def refused_deletion_and_the_list(page, office, school, width):
         pupil=gone, ground=Ground.HOME_EDUCATION, deleted_on=dt.date(2026, 7, 27), user=office.user,
         recorded_by_name="Mrs Priya Shah", recorded_by_position="Office",
     )  # fmt: skip
-    login(page, "office")
-    page.goto(f"/roll/pupils/{pupil.pk}/delete/")
+    login(page, "office", then=f"/roll/pupils/{pupil.pk}/delete/")
     page.get_by_label("Ground for deletion (the 2024 regulations)").select_option("continuous_absence")
     accessible(page, "deletion form")
     fits(page, "deletion form")
@@ -90,8 +89,7 @@ def test_a_rollover_refused_for_a_broken_groups_file_on_a_phone(phone_page, offi
         PupilFactory(school=school, year=y)
     broken = tmp_path / "groups.csv"
     broken.write_bytes(b'UPN,Group\n"' + b"a" * 200_000 + b"\n")
-    login(phone_page, "office")
-    phone_page.goto("/roll/rollover/")
+    login(phone_page, "office", then="/roll/rollover/")
     phone_page.get_by_label("New groups from a file (optional)").set_input_files(str(broken))
     click_and_load(phone_page, phone_page.get_by_role("button", name="Apply the rollover"))
     assert "groups file line 2: the file cannot be read" in phone_page.content()

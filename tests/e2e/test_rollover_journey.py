@@ -12,7 +12,7 @@ import time_machine
 from axe_playwright_python.sync_playwright import Axe
 
 from registers.models import AcademicYear, Contact, Enrolment, Pupil, RegisterDeletion, YearRollover
-from tests.e2e.conftest import PHONE, SHOTS, click_and_load, login, screenshot
+from tests.e2e.conftest import PHONE, SHOTS, click_and_load, login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory
 
 SERIOUS = {"serious", "critical"}
@@ -57,8 +57,7 @@ def school_in_july(school):
 
 def test_the_office_rolls_the_school_over(page, browser, live_server, school_in_july):
     office, pupils = school_in_july
-    login(page, "office")
-    page.goto("/imports/")
+    login(page, "office", then="/imports/")
     click_and_load(page, page.get_by_role("link", name="the year rollover"))
     assert "2025/26 to 2026/27" in page.title() or "2025/26 to 2026/27" in page.content()
     accessible(page, "rollover preview")
@@ -66,7 +65,7 @@ def test_the_office_rolls_the_school_over(page, browser, live_server, school_in_
 
     phone = browser.new_context(viewport=PHONE, base_url=live_server.url, is_mobile=True, has_touch=True,
                                 locale="en-GB", device_scale_factor=2).new_page()  # fmt: skip
-    login(phone, "office")
+    signed_in_like(phone, page)
     phone.goto("/roll/rollover/")
     accessible(phone, "rollover preview (phone)")
     shot(phone, "rollover-preview-phone")
@@ -91,8 +90,7 @@ def test_the_office_deletes_a_pupil_and_prints_the_notice(page, school_in_july):
     pupil = pupils[4][0]
     AcademicYear.objects.create(school=pupil.school, name="2024/25", start_date=dt.date(2024, 9, 4),
                                 end_date=dt.date(2025, 7, 22))  # fmt: skip
-    login(page, "office")
-    page.goto(f"/pupils/{pupil.pk}/")
+    login(page, "office", then=f"/pupils/{pupil.pk}/")
     accessible(page, "pupil page")
     page.get_by_label("Figures for").select_option("2024/25")
     click_and_load(page, page.get_by_role("button", name="Show"))
