@@ -14,6 +14,9 @@ from tests.registers.conftest import DATA, make_ashcombe
 
 P = Staff.Position
 SERIOUS = {"serious", "critical"}
+# Only the browser context a test uses is opened; it names live_server itself, so that it is
+# known before it runs to be a transactional test (tests/scheduling.py, pytest-django).
+SIZES = {"desktop": "page", "phone": "phone_page"}
 
 
 @pytest.fixture(autouse=True)
@@ -62,8 +65,8 @@ def data_manager(db):
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_a_primary_school_imports_its_sims_pupil_file(page, phone_page, office, size, tmp_path):
-    p = page if size == "desktop" else phone_page
+def test_a_primary_school_imports_its_sims_pupil_file(request, live_server, office, size, tmp_path):
+    p = request.getfixturevalue(SIZES[size])
     problems = watch(p)
     login(p, "office")
 
@@ -111,8 +114,8 @@ def test_a_primary_school_imports_its_sims_pupil_file(page, phone_page, office, 
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_a_secondary_school_imports_its_ctf(page, phone_page, data_manager, size):
-    p = page if size == "desktop" else phone_page
+def test_a_secondary_school_imports_its_ctf(request, live_server, data_manager, size):
+    p = request.getfixturevalue(SIZES[size])
     problems = watch(p)
     login(p, "data")
     upload(

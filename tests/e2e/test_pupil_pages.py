@@ -73,8 +73,9 @@ def test_sign_in_page(page, phone_page, db):
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_office_finds_a_pupil_and_reads_the_history_of_an_amended_mark(page, phone_page, story, size):
-    p = page if size == "desktop" else phone_page
+def test_office_finds_a_pupil_and_reads_the_history_of_an_amended_mark(request, live_server, story, size):
+    # only the browser context it uses (live_server named: a transactional test, known before it runs)
+    p = request.getfixturevalue({"desktop": "page", "phone": "phone_page"}[size])
     problems = watch_csp(p)
     login(p, "office")
     assert p.get_by_label("Find a pupil").is_visible()
