@@ -4,8 +4,10 @@ Screenshots land in test-artifacts/screenshots/ so a person can look at every pa
 desktop and phone sizes."""
 
 import os
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -77,14 +79,48 @@ def phone_page(browser, live_server):
     context.close()
 
 
-def login(page, username, password="correct horse battery"):
-    page.goto("/login/")
+def _signing_in(response):
+    return response.request.method == "POST" and urlsplit(response.url).path == "/login/"
+
+
+def login(page, username, password="correct horse battery", then=None):
+    """Sign in through the form and wait for the page it leads to (home, or `then`) to load.
+
+    A refused sign-in fails here, with the form's message, rather than on a later page. The wait
+    is for the next page's load event, not for network silence: that costs half a second per
+    sign-in, and what a test needs next it waits for itself."""
+    page.goto("/login/" + (f"?{urlencode({'next': then})}" if then else ""))
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_response(_signing_in) as answer:
+        page.get_by_role("button", name="Sign in").click()
+    if answer.value.status != 302:
+        html = answer.value.text()
+        said = re.search(r'<ul class="errorlist".*?</ul>', html, re.S) or re.search(r"<h1>.*?</h1>", html, re.S)
+        reason = " ".join(re.sub(r"<[^>]+>", " ", said.group(0) if said else "").split())
+        raise AssertionError(f"could not sign in as {username!r} (HTTP {answer.value.status}): {reason}")
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login/")
+
+
+def signed_in_like(page, other):
+    """The person signed in on `other` (the desktop) picks up `page` (their phone): the phone gets
+    the same session cookie rather than a second trip through the sign-in form (two page loads).
+    Signing in on a phone is a journey of its own (test_pupil_pages, test_imports_journey and
+    the parent's phone journey)."""
+    page.context.add_cookies(other.context.cookies())
+
+
+def click_and_load(page, target):
+    """Click `target` (a link or a button that leads to another page) and wait for that page's
+    load event. Playwright's click does not wait for the page it leads to, and the checks that
+    follow (`is_visible`, `content`) read whatever page is there at once."""
+    with page.expect_event("load"):
+        target.click()
 
 
 def screenshot(page, name):
+    """The whole page, one image pixel to a CSS pixel: a phone drawn at two device pixels to one
+    would be four times the pixels to draw and encode (three times as slow) for a picture a person
+    reads just as well."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, scale="css")

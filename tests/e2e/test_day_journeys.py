@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from absences.models import AbsenceReport
 from registers.models import Contact, Mark, Register, RegistrationGroup, Staff
 from registers.services import Actor, MarkEntry, record_marks
-from tests.e2e.conftest import PHONE, login, screenshot
+from tests.e2e.conftest import PHONE, click_and_load, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 LONDON = ZoneInfo("Europe/London")
@@ -102,13 +102,12 @@ def test_a_teacher_takes_the_morning_register_late_with_the_arrival_time(page, k
             source="teacher",
         )
     with clock(hour, minute):
-        login(page, "teacher")
-        page.goto("/today/")
+        login(page, "teacher", then="/today/")
         morning = page.locator("li.today-item", has_text="Mon 23 Nov · morning")
         expect(morning).to_contain_text("Not taken — take it now")
         expect(morning).to_contain_text("closed 09:20")
         look(page, f"teacher-today-{hour:02}{minute:02}")
-        morning.get_by_role("link", name=re.compile("Take it now")).click()
+        click_and_load(page, morning.get_by_role("link", name=re.compile("Take it now")))
         page.locator(f"label.choice-late:has(input[name='mark-{latecomer.pk}'])").click()
         arrived = page.locator(f"input[name='arrived-{latecomer.pk}']")
         assert arrived.input_value() == ""  # the page does not fill in the clock after close
@@ -128,8 +127,7 @@ def test_a_teacher_takes_the_morning_register_late_with_the_arrival_time(page, k
 def test_a_class_of_30_on_a_phone_is_about_two_screens_per_ten_pupils(phone_page, klass):
     page = phone_page
     with clock(9, 3):
-        login(page, "teacher")
-        page.goto("/today/")
+        login(page, "teacher", then="/today/")
         look(page, "teacher-today-phone")
         page.get_by_role("link", name=re.compile("Take register")).first.click()
         expect(page.locator("tr.pupil-row")).to_have_count(30)
@@ -210,8 +208,7 @@ def test_the_office_late_search_works_without_javascript(browser, live_server, k
     context = browser.new_context(viewport=PHONE, base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
     with clock(9, 45):
-        login(page, "office")
-        page.goto("/office/late-arrival/")
+        login(page, "office", then="/office/late-arrival/")
         page.get_by_label("Pupil’s name or UPN").fill("reuben")
         page.get_by_role("button", name="Search").click()
         expect(page.locator("#late-results li")).to_have_count(2)

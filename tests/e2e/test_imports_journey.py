@@ -8,12 +8,15 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from registers.models import Contact, ImportRun, Pupil, Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot
 from tests.factories import StaffFactory, UserFactory
 from tests.registers.conftest import DATA, make_ashcombe
 
 P = Staff.Position
 SERIOUS = {"serious", "critical"}
+# Only the browser context a test uses is opened; it names live_server itself, so that it is
+# known before it runs to be a transactional test (tests/scheduling.py, pytest-django).
+SIZES = {"desktop": "page", "phone": "phone_page"}
 
 
 @pytest.fixture(autouse=True)
@@ -40,15 +43,13 @@ def watch(page):
 
 
 def upload(page, kind, path, **dates):
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports"))
     accessible(page, "imports page")
     page.get_by_label(kind).check()
     page.get_by_label("The file", exact=True).set_input_files(str(path))
     for label, value in dates.items():
         page.get_by_label(label).fill(value)
-    page.get_by_role("button", name="Upload and preview").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Upload and preview"))
 
 
 @pytest.fixture
@@ -64,8 +65,8 @@ def data_manager(db):
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_a_primary_school_imports_its_sims_pupil_file(page, phone_page, office, size, tmp_path):
-    p = page if size == "desktop" else phone_page
+def test_a_primary_school_imports_its_sims_pupil_file(request, live_server, office, size, tmp_path):
+    p = request.getfixturevalue(SIZES[size])
     problems = watch(p)
     login(p, "office")
 
@@ -93,8 +94,7 @@ def test_a_primary_school_imports_its_sims_pupil_file(page, phone_page, office, 
     accessible(p, "pupil preview")
     assert not Pupil.objects.exists()
 
-    p.get_by_role("button", name="Import these changes").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("button", name="Import these changes"))
     assert p.get_by_role("heading", name="Imported", exact=True).is_visible()
     assert p.get_by_text("Pupils: 10 new").first.is_visible()
     screenshot(p, f"import-done-pupils-{size}")
@@ -107,16 +107,15 @@ def test_a_primary_school_imports_its_sims_pupil_file(page, phone_page, office, 
     assert p.get_by_role("button", name="Import these changes").count() == 0
 
     # the pupil list: Nursery and Reception before Year 1
-    p.get_by_role("link", name="Pupils", exact=True).first.click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("link", name="Pupils", exact=True).first)
     years = p.get_by_label("Year").locator("option").all_inner_texts()
     assert years[:4] == ["All years", "Nursery 2", "Reception", "Year 1"]
     assert problems == []
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_a_secondary_school_imports_its_ctf(page, phone_page, data_manager, size):
-    p = page if size == "desktop" else phone_page
+def test_a_secondary_school_imports_its_ctf(request, live_server, data_manager, size):
+    p = request.getfixturevalue(SIZES[size])
     problems = watch(p)
     login(p, "data")
     upload(
@@ -132,15 +131,13 @@ def test_a_secondary_school_imports_its_ctf(page, phone_page, data_manager, size
     screenshot(p, f"import-preview-ctf-{size}")
     accessible(p, "CTF preview")
 
-    p.get_by_role("button", name="Import these changes").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("button", name="Import these changes"))
     assert p.get_by_role("heading", name="Imported", exact=True).is_visible()
     assert Pupil.objects.filter(school=data_manager.school).count() == 6 and Contact.objects.count() == 8
     run = ImportRun.objects.get()
     assert (run.status, run.uploaded_by, run.confirmed_by) == ("imported", data_manager.user, data_manager.user)
 
-    p.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("navigation", name="Main").get_by_role("link", name="Imports"))
     assert p.get_by_role("rowheader", name="ctf_sims_secondary.xml").is_visible()
     screenshot(p, f"imports-list-{size}")
     accessible(p, "imports list")

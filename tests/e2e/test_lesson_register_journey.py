@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from lessons.models import LessonMark, LessonRegister, TruancyAlert
 from registers.models import Mark
-from tests.e2e.conftest import PHONE, SHOTS, login, screenshot
+from tests.e2e.conftest import PHONE, SHOTS, click_and_load, login, screenshot, signed_in_like
 from tests.lessons.truancy_school import make_secondary, moment
 
 NOTES_SHOTS = Path("/work/notes/shots")
@@ -56,7 +56,7 @@ def test_a_subject_teacher_takes_a_lesson_register_on_a_laptop_then_amends_it_on
     login(page, khan.username)
     page.get_by_role("link", name="My lessons").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("My lessons · Tuesday 8 December")
-    page.get_by_role("link", name=re.compile(r"Take register\W+10X.Ma1 P2")).click()
+    click_and_load(page, page.get_by_role("link", name=re.compile(r"Take register\W+10X.Ma1 P2")))
     expect(page.get_by_role("heading", level=1)).to_contain_text("10X/Ma1")
 
     # by keyboard: Ada absent, Ben late (arrived 10:08), everyone else present in one go
@@ -87,7 +87,7 @@ def test_a_subject_teacher_takes_a_lesson_register_on_a_laptop_then_amends_it_on
     phone = browser.new_context(viewport=PHONE, base_url=page.url.split("/lessons")[0], is_mobile=True, has_touch=True)
     try:
         small = phone.new_page()
-        login(small, khan.username)
+        signed_in_like(small, page)
         small.goto(reverse("lessons:register", args=[register.pk]))
         small.locator(f"label.choice-late:has(input[name='mark-{ada.pk}'])").tap()
         small.locator(f"input[name='arrived-{ada.pk}']").fill("10:22")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from letters import services
 from letters.models import Batch, Letter, LetterTemplate
 from registers.models import Contact, SchoolDay, Staff
-from tests.e2e.conftest import DESKTOP, PHONE, login, screenshot
+from tests.e2e.conftest import DESKTOP, PHONE, click_and_load, login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -98,7 +98,7 @@ def test_officer_edits_a_template_and_prints_a_batch_for_a_class(page, phone_pag
     screenshot(page, "letters-01-library")
 
     # --- the editor: the preview follows the typing ------------------------------------------
-    page.get_by_role("link", name=f"Edit {concern.title}").click()
+    click_and_load(page, page.get_by_role("link", name=f"Edit {concern.title}"))
     page.get_by_role("heading", name=concern.title).wait_for()
     frame = page.frame_locator("iframe[name=letter-preview]")
     frame.get_by_text("Mr James Brown").first.wait_for()
@@ -193,7 +193,7 @@ def test_officer_edits_a_template_and_prints_a_batch_for_a_class(page, phone_pag
 
     # --- the same pages on a phone ------------------------------------------------------------
     phone_violations = csp_watch(phone_page)
-    login(phone_page, "officer")
+    signed_in_like(phone_page, page)
     for name, url in (
         ("letters-11-phone-library", "/letters/"),
         ("letters-12-phone-editor", f"/letters/templates/{concern.pk}/"),
@@ -202,7 +202,6 @@ def test_officer_edits_a_template_and_prints_a_batch_for_a_class(page, phone_pag
         ("letters-15-phone-letter", Letter.objects.get(batch=batch, pupil=story["pupils"][0]).get_absolute_url()),
     ):
         phone_page.goto(url)
-        phone_page.wait_for_load_state("networkidle")
         no_sideways_scroll(phone_page)
         screenshot(phone_page, name)
     assert phone_violations == []
@@ -213,8 +212,7 @@ def test_the_editor_and_a_batch_work_without_javascript(browser, live_server, st
     page = context.new_page()
     page.set_default_timeout(30_000)
     concern = story["concern"]
-    login(page, "officer")
-    page.goto(f"/letters/templates/{concern.pk}/")
+    login(page, "officer", then=f"/letters/templates/{concern.pk}/")
     frame = page.frame_locator("iframe[name=letter-preview]")
     frame.get_by_text("Mr James Brown").first.wait_for()
     body = page.get_by_role("textbox", name="Letter text")

@@ -62,8 +62,7 @@ def test_the_dsl_reads_an_alert_without_buttons(page, school):
     run_checks(school=school, on=dt.date(2026, 3, 20))
     alert = Alert.objects.filter(pupil=pupil).first()
     StaffFactory(school=school, position="dsl", user=UserFactory(username="dsl"))
-    login(page, "dsl")
-    page.goto(f"/attendance-officer/alerts/{alert.pk}/")
+    login(page, "dsl", then=f"/attendance-officer/alerts/{alert.pk}/")
     assert page.get_by_text("Waiting for the attendance officer's decision.").is_visible()
     assert page.get_by_role("button", name="Accept and add to the case").count() == 0
     screenshot(page, "limits-dsl-alert")

@@ -8,7 +8,7 @@ from interventions.evaluation.run import run_checks
 from interventions.models import Action, Case, MonitoringPeriod
 from interventions.services import load_policy_preset
 from registers.models import SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -43,8 +43,7 @@ def test_officer_works_an_alert_into_a_case(page, phone_page, story):
     for p in (page, phone_page):
         p.set_default_timeout(30_000)  # the shared 2-core machine can be slow
         p.set_default_navigation_timeout(30_000)
-    login(page, "officer")
-    page.goto("/attendance-officer/")
+    login(page, "officer", then="/attendance-officer/")
     page.get_by_role("heading", name="What needs doing today").wait_for()
     screenshot(page, "officer-01-dashboard")
 
@@ -79,7 +78,7 @@ def test_officer_works_an_alert_into_a_case(page, phone_page, story):
     assert Action.objects.filter(case=case, kind="meeting", description="Meeting with Ben's mother").exists()
     assert MonitoringPeriod.objects.get(case=case).weeks == 4
 
-    login(phone_page, "officer")
+    signed_in_like(phone_page, page)
     phone_page.goto("/attendance-officer/")
     phone_page.get_by_role("heading", name="What needs doing today").wait_for()
     screenshot(phone_page, "officer-05-dashboard-phone")

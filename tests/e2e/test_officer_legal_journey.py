@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from interventions.models import Case, NoticeToImprove, PenaltyNotice
 from interventions.services import load_policy_preset, open_case
 from registers.models import Contact, SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 LONDON = ZoneInfo("Europe/London")
@@ -73,8 +73,7 @@ def test_officer_takes_a_case_from_support_to_a_penalty_notice(page, phone_page,
         p.set_default_navigation_timeout(30_000)
 
     with clock(D(2026, 11, 23)):
-        login(page, "officer")
-        page.goto("/attendance-officer/cases/")
+        login(page, "officer", then="/attendance-officer/cases/")
         expect(page.get_by_role("heading", name="Open cases")).to_be_visible()
         screenshot(page, "legal-01-cases-list")
         page.get_by_role("link", name="Ben Okafor").click()
@@ -129,8 +128,7 @@ def test_officer_takes_a_case_from_support_to_a_penalty_notice(page, phone_page,
     # January: two more days of unauthorised absence in December
     with clock(D(2027, 1, 5), 10):
         write(school, ben, present(school, D(2026, 11, 23), D(2027, 1, 4), absent=[D(2026, 12, 1), D(2026, 12, 8)]))
-        login(page, "officer")
-        page.goto(f"/attendance-officer/notices-to-improve/{notice_to_improve.pk}/")
+        login(page, "officer", then=f"/attendance-officer/notices-to-improve/{notice_to_improve.pk}/")
         page.get_by_role("combobox", name="Outcome").select_option("not_improved")
         page.get_by_label("Note").fill("Two more days of unauthorised absence in December.")
         page.get_by_role("button", name="Record the outcome").click()
@@ -182,7 +180,7 @@ def test_officer_takes_a_case_from_support_to_a_penalty_notice(page, phone_page,
         assert notice.status == "paid" and notice.paid_on == D(2027, 1, 5)
 
         # the same pages on a phone
-        login(phone_page, "officer")
+        signed_in_like(phone_page, page)
         phone_page.goto("/attendance-officer/cases/?status=all")
         expect(phone_page.get_by_role("heading", name="All cases")).to_be_visible()
         screenshot(phone_page, "legal-11-cases-phone")
@@ -210,8 +208,7 @@ def test_head_records_legal_steps_on_the_case(page, phone_page, story, school):
     )
     page.set_default_timeout(30_000)
     with clock(D(2026, 11, 23)):
-        login(page, "head")
-        page.goto(f"/attendance-officer/cases/{case.pk}/#legal")
+        login(page, "head", then=f"/attendance-officer/cases/{case.pk}/#legal")
         for kind, reference, notes in (
             ("attendance_contract", "", "Signed with Mrs Okafor; reviewed in 6 weeks"),
             ("prosecution_444_1", "MC/2026/118", "Summons issued by the local authority"),
@@ -228,6 +225,6 @@ def test_head_records_legal_steps_on_the_case(page, phone_page, story, school):
         expect(legal.get_by_role("row", name=re.compile(r"Prosecution, s444\(1\)"))).to_contain_text("MC/2026/118")
         legal.scroll_into_view_if_needed()
         screenshot(page, "legal-16-legal-steps")
-        login(phone_page, "head")
+        signed_in_like(phone_page, page)
         phone_page.goto(f"/attendance-officer/cases/{case.pk}/")
         screenshot(phone_page, "legal-17-legal-steps-phone")

@@ -17,7 +17,7 @@ from interventions.services import load_policy_preset
 from letters.models import Batch, Letter
 from letters.services import install_starter_templates
 from registers.models import Contact, Enrolment, SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -82,8 +82,7 @@ def test_officer_works_the_worklist(page, phone_page, story):
     for p in (page, phone_page):
         p.set_default_timeout(60_000)  # the shared 2-core machine can be slow (a batch renders PDFs)
         p.set_default_navigation_timeout(60_000)
-    login(page, "officer")
-    page.goto("/attendance-officer/")
+    login(page, "officer", then="/attendance-officer/")
     page.get_by_role("heading", name="To decide: 4 pupils").wait_for()
     rows = page.locator("table.iv-worklist tbody tr")
     names = [rows.nth(i).locator("th").inner_text().split("\n")[0].replace(" case", "") for i in range(rows.count())]
@@ -134,7 +133,7 @@ def test_officer_works_the_worklist(page, phone_page, story):
     screenshot(page, "worklist-04-after-decisions")
     assert serious_violations(page) == []
 
-    login(phone_page, "officer")
+    signed_in_like(phone_page, page)
     phone_page.goto("/attendance-officer/")
     phone_page.get_by_role("heading", name="To decide: 1 pupil").wait_for()
     screenshot(phone_page, "worklist-05-phone")
@@ -149,8 +148,7 @@ def test_registers_not_taken_link_to_each_register(page, school):
     day = SchoolDay.objects.filter(school=school, date__lte=timezone.localdate()).order_by("-date").first().date
     eleven = dt.datetime.combine(day, dt.time(11, 0), tzinfo=zoneinfo.ZoneInfo("Europe/London"))
     with time_machine.travel(eleven, tick=True):
-        login(page, "officer")
-        page.goto("/attendance-officer/")
+        login(page, "officer", then="/attendance-officer/")
         section = page.locator("section", has_text="Registers not taken")
         assert section.get_by_role("link", name="Remind the teachers").is_visible()
         section.get_by_role("link", name="morning register").first.click()

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from lessons.models import LessonMark, LessonRegister, Period, TimetableSettings
 from registers.models import Mark
 from tests.e2e.conftest import SHOTS, login, screenshot
-from tests.e2e.test_offline_register_journey import KEPT, choose, serious_violations, status
+from tests.e2e.test_offline_register_journey import choose, serious_violations, status, wait_until_kept
 from tests.factories import make_school, make_staff
 from tests.lessons.lesson_helpers import PERIODS, SECONDARY_SCHOOL, TERM_START, TUESDAY, P, at, make_class, make_lesson
 
@@ -62,16 +62,10 @@ def look(page, name):
 
 def open_lesson_register_and_wait_until_kept(page, lesson):
     """The teacher opens the lesson's register; the service worker takes charge and keeps the page."""
-    login(page, "maths")
-    page.goto(f"/lessons/{lesson.pk}/{TUESDAY}/")
+    login(page, "maths", then=f"/lessons/{lesson.pk}/{TUESDAY}/")
     expect(page.get_by_role("heading", name=HEADING)).to_be_visible()
     assert re.search(r"/lessons/registers/\d+/$", page.url)
-    for _ in range(200):
-        if page.evaluate(KEPT):
-            break
-        page.wait_for_timeout(50)
-    else:
-        raise AssertionError("the service worker never kept the lesson register page")
+    wait_until_kept(page, "lesson register page")
     scope = page.evaluate(
         "navigator.serviceWorker.controller && navigator.serviceWorker.getRegistration().then((r) => r.scope)"
     )

@@ -80,17 +80,21 @@ KEPT_PAGES = """async () => {
 }"""
 
 
-def open_register_and_wait_until_kept(page, klass):
-    """The teacher opens the register; the service worker takes charge and keeps the page."""
-    login(page, "teacher")
-    page.goto(f"/registers/{klass['group'].pk}/{MONDAY}/AM/")
-    expect(page.get_by_role("heading", name=re.compile("Year 3"))).to_be_visible()
+def wait_until_kept(page, what="register page"):
+    """Until the service worker has kept the page and its scripts (`wait_for_function` does not
+    wait for a promise's answer, so the check is polled here)."""
     for _ in range(200):
         if page.evaluate(KEPT):
-            break
+            return
         page.wait_for_timeout(50)
-    else:
-        raise AssertionError("the service worker never kept the register page")
+    raise AssertionError(f"the service worker never kept the {what}")
+
+
+def open_register_and_wait_until_kept(page, klass):
+    """The teacher opens the register; the service worker takes charge and keeps the page."""
+    login(page, "teacher", then=f"/registers/{klass['group'].pk}/{MONDAY}/AM/")
+    expect(page.get_by_role("heading", name=re.compile("Year 3"))).to_be_visible()
+    wait_until_kept(page)
     return Register.objects.get(group=klass["group"], date=MONDAY, session="AM")
 
 

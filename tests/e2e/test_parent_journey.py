@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from absences.models import AbsenceReport
 from registers.models import Contact, Mark, RegistrationGroup, SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot
+from tests.e2e.test_offline_register_journey import wait_until_kept
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -94,8 +95,7 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, first
     p.get_by_label("First day").fill(second.isoformat())
     p.get_by_label("Last day").fill(first.isoformat())
     p.get_by_label("Illness", exact=True).check()
-    p.get_by_role("button", name="Send report").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("button", name="Send report"))
     assert p.get_by_role("heading", name="Please check the form").is_visible()
     assert p.get_by_text("The last day is before the first day").first.is_visible()
     screenshot(p, "parent-03a-report-error-phone")
@@ -117,12 +117,10 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, first
     assert AbsenceReport.objects.count() == 2
 
     # The office accepts both reports (desktop).
-    login(page, "office")
-    page.goto("/parents/office/reports/")
+    login(page, "office", then="/parents/office/reports/")
     screenshot(page, "office-01-inbox")
     for _ in range(2):
-        page.get_by_role("button", name="Accept").first.click()
-        page.wait_for_load_state("networkidle")
+        click_and_load(page, page.get_by_role("button", name="Accept").first)
     assert page.get_by_text("No reports are waiting").is_visible()
     screenshot(page, "office-02-inbox-done")
     assert Mark.objects.filter(pupil=story["ben"], code__code="I").count() == 4
@@ -131,20 +129,19 @@ def test_parent_reports_two_day_illness_for_two_children_on_a_phone(story, first
     morning = dt.datetime.combine(second, dt.time(8, 52), tzinfo=LONDON)
     with time_machine.travel(morning, tick=True):
         page.context.clear_cookies()
-        login(page, "teacher")
-        page.goto(f"/registers/{story['group'].pk}/{second.isoformat()}/AM/")
-        page.wait_for_load_state("networkidle")
+        login(page, "teacher", then=f"/registers/{story['group'].pk}/{second.isoformat()}/AM/")
         row = page.get_by_role("row").filter(has_text="Ada Okafor")
         assert "Parent/carer reported: I" in row.inner_text()
         screenshot(page, "teacher-01-register-next-morning")
+        # The register page's service worker fetches the page to keep a copy: signing out before
+        # it has would let that fetch set a CSRF cookie under the next sign-in form.
+        wait_until_kept(page)
 
     # The pupil page shows the audited codes: N amended to I, with the report as the reason (read
     # after those days, whatever today's date is).
     with time_machine.travel(dt.datetime.combine(second, dt.time(16, 0), tzinfo=LONDON), tick=True):
         page.context.clear_cookies()
-        login(page, "office")
-        page.goto(f"/pupils/{story['ada'].pk}/")
-        page.wait_for_load_state("networkidle")
+        login(page, "office", then=f"/pupils/{story['ada'].pk}/")
         history = page.locator("#history-heading").locator("xpath=..")
         text = history.inner_text()
     assert "Absence report #" in text and "accepted: Illness" in text
@@ -181,18 +178,15 @@ def test_head_and_office_pages_for_leave_and_follow_up(story, school, page, phon
     write(school, story["ben"], {(earlier[7], "AM"): "N"})
 
     # The parent's leave form on a phone.
-    login(phone_page, "grace@example.org")
-    phone_page.goto("/parents/leave/")
+    login(phone_page, "grace@example.org", then="/parents/leave/")
     screenshot(phone_page, "parent-05-leave-form-phone")
 
-    login(page, "head")
-    page.goto("/parents/office/leave/")
+    login(page, "head", then="/parents/office/leave/")
     page.get_by_role("link", name="Ada Okafor").click()
     assert page.get_by_text("the school's policy asks for").is_visible()
     screenshot(page, "head-01-leave-decision")
     page.get_by_label("Note for the parent (optional)").fill("We are sorry for your loss.")
-    page.get_by_role("button", name="Grant leave").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Grant leave"))
     assert LeaveRequest.objects.get().status == LeaveRequest.Status.GRANTED
     screenshot(page, "head-02-leave-granted")
 

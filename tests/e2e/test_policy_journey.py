@@ -8,7 +8,7 @@ from django.utils import timezone
 from interventions.models import Alert, Policy
 from interventions.services import load_policy_preset
 from registers.models import SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -40,14 +40,14 @@ def test_officer_changes_the_policy_and_loads_a_preset(page, phone_page, story, 
     for p in (page, phone_page):
         p.set_default_timeout(30_000)  # the shared 2-core machine can be slow
         p.set_default_navigation_timeout(30_000)
-    login(page, "officer")
-    page.goto("/attendance-officer/policy/")
+    login(page, "officer", then="/attendance-officer/policy/")
     page.get_by_role("heading", name="Attendance policy", exact=True).wait_for()
     assert page.get_by_text("Secondary academy policy (2024)").first.is_visible()
     assert page.get_by_text("reaches 10 % (persistent absence)").is_visible()
     screenshot(page, "policy-01-page")
 
-    page.get_by_role("link", name="Edit “Persistent absence (10 % or more)”").click()
+    # the page's deferred script has run by its load event: only then is the button gone
+    click_and_load(page, page.get_by_role("link", name="Edit “Persistent absence (10 % or more)”"))
     page.get_by_role("heading", name="Edit the rule").wait_for()
     # the JavaScript module swaps the parameters with the trigger; no "show the settings" step
     assert not page.get_by_role("button", name="Show the settings for this trigger").is_visible()
@@ -101,7 +101,7 @@ def test_officer_changes_the_policy_and_loads_a_preset(page, phone_page, story, 
     page.get_by_role("heading", name="Escalation ladder").wait_for()
     screenshot(page, "policy-08-stages")
 
-    login(phone_page, "officer")
+    signed_in_like(phone_page, page)
     phone_page.goto("/attendance-officer/policy/")
     phone_page.get_by_role("heading", name="Attendance policy", exact=True).wait_for()
     screenshot(phone_page, "policy-phone-01-page")

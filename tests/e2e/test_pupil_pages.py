@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from registers.models import Mark, SchoolDay, Staff
 from registers.services import Actor, MarkEntry, record_marks
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
@@ -73,25 +73,23 @@ def test_sign_in_page(page, phone_page, db):
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_office_finds_a_pupil_and_reads_the_history_of_an_amended_mark(page, phone_page, story, size):
-    p = page if size == "desktop" else phone_page
+def test_office_finds_a_pupil_and_reads_the_history_of_an_amended_mark(request, live_server, story, size):
+    # only the browser context it uses (live_server named: a transactional test, known before it runs)
+    p = request.getfixturevalue({"desktop": "page", "phone": "phone_page"}[size])
     problems = watch_csp(p)
     login(p, "office")
     assert p.get_by_label("Find a pupil").is_visible()
     screenshot(p, f"office-home-{size}")
 
-    p.get_by_role("link", name="Pupils", exact=True).first.click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("link", name="Pupils", exact=True).first)
     assert p.get_by_role("heading", name="Pupils").is_visible()
     assert p.get_by_role("link", name="Okafor, Ben").is_visible()
     screenshot(p, f"pupil-list-{size}")
 
     p.get_by_label("Name or UPN").fill("okafor")
-    p.get_by_role("button", name="Search").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("button", name="Search"))
     assert p.get_by_role("link", name="Lovelace, Ada").count() == 0
-    p.get_by_role("link", name="Okafor, Ben").click()
-    p.wait_for_load_state("networkidle")
+    click_and_load(p, p.get_by_role("link", name="Okafor, Ben"))
 
     assert p.get_by_role("heading", name="Ben Okafor").is_visible()
     history = p.locator(".history")

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from registers.models import Mark, Register, RegistrationGroup, Staff
 from registers.services import Actor, MarkEntry, mark_register_taken, record_marks
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 LONDON = ZoneInfo("Europe/London")
@@ -100,11 +100,10 @@ def test_teacher_marks_30_pupils_by_keyboard_and_sees_it_taken(page, klass):
     pupils = klass["pupils"]
     leave = next(p for p in pupils if Mark.objects.filter(pupil=p, date=MONDAY).exists())
     with clock(9, 3):
-        login(page, "teacher")
-        page.goto("/today/")
+        login(page, "teacher", then="/today/")
         expect(page.get_by_role("heading", name=re.compile("Today"))).to_be_visible()
         screenshot(page, "register-today-desktop")
-        page.get_by_role("link", name=re.compile("Take register")).click()
+        click_and_load(page, page.get_by_role("link", name=re.compile("Take register")))
         expect(page.get_by_role("heading", name=re.compile("Year 3"))).to_be_visible()
         screenshot(page, "register-page-desktop-empty")
 
@@ -176,9 +175,8 @@ def test_late_arrival_after_close_becomes_u(page, klass):
             source="teacher",
         )
     with clock(9, 34):
-        login(page, "teacher")
-        page.goto("/today/")
-        page.get_by_role("link", name=re.compile("Year 3 AM")).click()
+        login(page, "teacher", then="/today/")
+        click_and_load(page, page.get_by_role("link", name=re.compile("Year 3 AM")))
         expect(page.get_by_text("This register closed at 09:20")).to_be_visible()
         # the others are locked; only the latecomer can still be recorded
         assert page.locator("input[type=radio]").count() == 3
@@ -203,8 +201,7 @@ def test_register_on_a_phone(phone_page, klass):
     page = phone_page
     pupils = klass["pupils"]
     with clock(9, 3):
-        login(page, "teacher")
-        page.goto("/today/")
+        login(page, "teacher", then="/today/")
         screenshot(page, "register-today-phone")
         page.get_by_role("link", name=re.compile("Take register")).click()
         late = page.locator(f"label.choice-late:has(input[name='mark-{pupils[0].pk}'])")
@@ -226,11 +223,11 @@ def test_register_on_a_phone(phone_page, klass):
     assert len(codes) == 30 and list(codes.values()).count("C1") == 1
 
 
-def test_office_sees_missing_register_live_until_it_is_taken(page, klass, browser, live_server):
+def test_office_sees_missing_register_live_until_it_is_taken(page, klass, browser, live_server, settings):
     teacher = klass["teacher"]
+    page.clock.install()  # the page's polls come when the test moves its clock on (below)
     with clock(9, 6):
-        login(page, "office")
-        page.goto("/office/missing-registers/")
+        login(page, "office", then="/office/missing-registers/")
         row = page.locator("tr.missing-row", has_text="Year 3")
         expect(row).to_be_visible()
         expect(row).to_contain_text("Ms Amira Hussain")
@@ -242,7 +239,7 @@ def test_office_sees_missing_register_live_until_it_is_taken(page, klass, browse
         phone = browser.new_context(
             viewport={"width": 390, "height": 844}, base_url=live_server.url, is_mobile=True, has_touch=True
         ).new_page()
-        login(phone, "office")
+        signed_in_like(phone, page)
         phone.goto("/office/missing-registers/")
         screenshot(phone, "office-missing-phone")
         phone.goto("/office/today/")
@@ -259,6 +256,7 @@ def test_office_sees_missing_register_live_until_it_is_taken(page, klass, browse
         )
         register = Register.objects.get(group=klass["group"], date=MONDAY, session="AM")
         mark_register_taken(register=register, actor=Actor.for_user(teacher.user))
+        page.clock.fast_forward(settings.REGISTERS_OFFICE_POLL_SECONDS * 1000)  # the next poll, now
         expect(page.locator("tr.missing-row", has_text="Year 3")).to_have_count(0, timeout=8000)
         screenshot(page, "office-missing-desktop-cleared")
         page.goto("/office/today/")
@@ -268,9 +266,8 @@ def test_office_sees_missing_register_live_until_it_is_taken(page, klass, browse
 def test_office_takes_register_for_teacher_and_signs_in_late_arrival(page, klass):
     pupils = klass["pupils"]
     with clock(9, 12):
-        login(page, "office")
-        page.goto("/office/missing-registers/")
-        page.get_by_role("link", name=re.compile("Take for teacher")).first.click()
+        login(page, "office", then="/office/missing-registers/")
+        click_and_load(page, page.get_by_role("link", name=re.compile("Take for teacher")).first)
         expect(page.get_by_text(re.compile("on behalf of Ms Amira Hussain"))).to_be_visible()
         page.locator(f"label.choice-absent:has(input[name='mark-{pupils[0].pk}'])").click()
         page.get_by_role("button", name=re.compile("Mark all unmarked present")).click()
@@ -298,8 +295,7 @@ def test_register_works_without_javascript(browser, live_server, klass):
     page = context.new_page()
     pupils = klass["pupils"]
     with clock(9, 8):
-        login(page, "teacher")
-        page.goto("/today/")
+        login(page, "teacher", then="/today/")
         page.get_by_role("link", name=re.compile("Take register")).click()
         expect(page.get_by_role("button", name="Undo")).to_be_hidden()  # JavaScript only
         page.locator(f"label.choice-late:has(input[name='mark-{pupils[0].pk}'])").click()

@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from registers.leaving import delete_from_register
 from registers.models import Ground, Pupil, RegisterDeletion
-from tests.e2e.conftest import SHOTS, login, screenshot
+from tests.e2e.conftest import SHOTS, click_and_load, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory
 
 SERIOUS = {"serious", "critical"}
@@ -66,14 +66,12 @@ def refused_deletion_and_the_list(page, office, school, width):
         pupil=gone, ground=Ground.HOME_EDUCATION, deleted_on=dt.date(2026, 7, 27), user=office.user,
         recorded_by_name="Mrs Priya Shah", recorded_by_position="Office",
     )  # fmt: skip
-    login(page, "office")
-    page.goto(f"/roll/pupils/{pupil.pk}/delete/")
+    login(page, "office", then=f"/roll/pupils/{pupil.pk}/delete/")
     page.get_by_label("Ground for deletion (the 2024 regulations)").select_option("continuous_absence")
     accessible(page, "deletion form")
     fits(page, "deletion form")
     shot(page, f"review-deletion-form-{width}")
-    page.get_by_role("button", name="Delete from the admission register").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Delete from the admission register"))
     assert "The deletion was not recorded" in page.content() and page.title() != "1"
     accessible(page, "refused deletion")
     fits(page, "refused deletion")
@@ -91,11 +89,9 @@ def test_a_rollover_refused_for_a_broken_groups_file_on_a_phone(phone_page, offi
         PupilFactory(school=school, year=y)
     broken = tmp_path / "groups.csv"
     broken.write_bytes(b'UPN,Group\n"' + b"a" * 200_000 + b"\n")
-    login(phone_page, "office")
-    phone_page.goto("/roll/rollover/")
+    login(phone_page, "office", then="/roll/rollover/")
     phone_page.get_by_label("New groups from a file (optional)").set_input_files(str(broken))
-    phone_page.get_by_role("button", name="Apply the rollover").click()
-    phone_page.wait_for_load_state("networkidle")
+    click_and_load(phone_page, phone_page.get_by_role("button", name="Apply the rollover"))
     assert "groups file line 2: the file cannot be read" in phone_page.content()
     assert "Nothing was changed" in phone_page.content()
     accessible(phone_page, "rollover refused")

@@ -12,7 +12,7 @@ import time_machine
 from axe_playwright_python.sync_playwright import Axe
 
 from registers.models import AcademicYear, Contact, Enrolment, Pupil, RegisterDeletion, YearRollover
-from tests.e2e.conftest import PHONE, SHOTS, login, screenshot
+from tests.e2e.conftest import PHONE, SHOTS, click_and_load, login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory
 
 SERIOUS = {"serious", "critical"}
@@ -57,17 +57,15 @@ def school_in_july(school):
 
 def test_the_office_rolls_the_school_over(page, browser, live_server, school_in_july):
     office, pupils = school_in_july
-    login(page, "office")
-    page.goto("/imports/")
-    page.get_by_role("link", name="the year rollover").click()
-    page.wait_for_load_state("networkidle")
+    login(page, "office", then="/imports/")
+    click_and_load(page, page.get_by_role("link", name="the year rollover"))
     assert "2025/26 to 2026/27" in page.title() or "2025/26 to 2026/27" in page.content()
     accessible(page, "rollover preview")
     shot(page, "rollover-preview-desktop")
 
     phone = browser.new_context(viewport=PHONE, base_url=live_server.url, is_mobile=True, has_touch=True,
                                 locale="en-GB", device_scale_factor=2).new_page()  # fmt: skip
-    login(phone, "office")
+    signed_in_like(phone, page)
     phone.goto("/roll/rollover/")
     accessible(phone, "rollover preview (phone)")
     shot(phone, "rollover-preview-phone")
@@ -75,11 +73,9 @@ def test_the_office_rolls_the_school_over(page, browser, live_server, school_in_
 
     staying = pupils[6][0]
     page.get_by_label(f"Stays on ({staying.legal_forename} {staying.legal_surname})").check()
-    page.get_by_role("button", name="Update the preview").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Update the preview"))
     assert page.get_by_label(f"Stays on ({staying.legal_forename} {staying.legal_surname})").is_checked()
-    page.get_by_role("button", name="Apply the rollover").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Apply the rollover"))
     assert "is rolled over into 2026/27" in page.content() and "Already applied" in page.content()
     accessible(page, "rollover applied")
     shot(page, "rollover-applied-desktop")
@@ -94,22 +90,18 @@ def test_the_office_deletes_a_pupil_and_prints_the_notice(page, school_in_july):
     pupil = pupils[4][0]
     AcademicYear.objects.create(school=pupil.school, name="2024/25", start_date=dt.date(2024, 9, 4),
                                 end_date=dt.date(2025, 7, 22))  # fmt: skip
-    login(page, "office")
-    page.goto(f"/pupils/{pupil.pk}/")
+    login(page, "office", then=f"/pupils/{pupil.pk}/")
     accessible(page, "pupil page")
     page.get_by_label("Figures for").select_option("2024/25")
-    page.get_by_role("button", name="Show").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Show"))
     assert "Attendance, academic year 2024/25</h2>" in page.content()
     accessible(page, "pupil page, last year")
     shot(page, "pupil-page-by-academic-year")
-    page.get_by_role("link", name="Delete from the admission register…").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("link", name="Delete from the admission register…"))
     accessible(page, "delete from register")
     page.get_by_label("Ground for deletion (the 2024 regulations)").select_option("moved_away")
     page.get_by_label("Destination").fill("Moved to Leeds; new school not yet known")
-    page.get_by_role("button", name="Delete from the admission register").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Delete from the admission register"))
     assert "notification to the local authority" in page.content() and "07700 900456" in page.content()
     accessible(page, "notification")
     shot(page, "deletion-notification-desktop")

@@ -4,6 +4,7 @@ and looks at the week. From the Timetable page they follow "Import the timetable
 lesson it adds) and import it; the week grid then shows the lessons, filtered to one teacher.
 Screenshots: /work/notes/shots/timetable-*.png (and test-artifacts); axe on each page."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from lessons.imports import import_timetable
 from lessons.models import Lesson
 from registers.models import Staff
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import SHOTS, click_and_load, login, screenshot
 from tests.e2e.test_imports_journey import accessible, watch
 from tests.factories import StaffFactory, UserFactory
 from tests.lessons.timetable_data import GROUPS, LESSONS, PERIODS, ROOMS, memberships, people
@@ -28,7 +29,7 @@ def shot(page, name):
     screenshot(page, name)
     if NOTES_SHOTS.parent.exists():
         NOTES_SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(NOTES_SHOTS / f"{name}.png"), full_page=True)
+        shutil.copy(SHOTS / f"{name}.png", NOTES_SHOTS / f"{name}.png")  # the same picture, not a second one
 
 
 def test_data_manager_imports_lessons_and_sees_the_week(page, school, tmp_path):
@@ -46,16 +47,14 @@ def test_data_manager_imports_lessons_and_sees_the_week(page, school, tmp_path):
     page.get_by_role("link", name="Import the timetable from your MIS").click()
     assert page.get_by_label("Timetable (CSV)", exact=False).is_checked()
     page.get_by_label("The file", exact=True).set_input_files(str(lessons_csv))
-    page.get_by_role("button", name="Upload and preview").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Upload and preview"))
     assert page.get_by_role("heading", name="Check before importing").is_visible()
     assert page.get_by_text("Read as the lessons file of the timetable.").is_visible()
     assert page.get_by_role("row", name="Lesson · line 2 10X/Ma1 Mon P1").is_visible()
     accessible(page, "timetable preview")
     shot(page, "timetable-preview")
     assert not Lesson.objects.exists()
-    page.get_by_role("button", name="Import these changes").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Import these changes"))
     assert page.get_by_role("heading", name="Imported", exact=True).is_visible()
     assert Lesson.objects.count() == 4
 
@@ -65,8 +64,7 @@ def test_data_manager_imports_lessons_and_sees_the_week(page, school, tmp_path):
     accessible(page, "week grid")
     shot(page, "timetable-grid")
     page.get_by_label("Teacher").select_option(label="Mr Mo Khan")
-    page.get_by_role("button", name="Show").click()
-    page.wait_for_load_state("networkidle")
+    click_and_load(page, page.get_by_role("button", name="Show"))
     assert grid.get_by_role("link").count() == 2
     assert grid.get_by_text("10X/Sc1").count() == 0
     assert problems == []
