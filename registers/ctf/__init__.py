@@ -13,7 +13,7 @@ surname. Every problem in the file is collected, not just the first, each with t
 position and name and the element's path, and the whole file is refused if there is any.
 
 Structure read (CTF 12–25: DfE specifications, and the suppliers' and DfE's own code that
-write and read it; see /work/notes/ctf-notes.md):
+write and read it):
 CTfile > Header > DocumentName, CTFversion, DateTime, DocumentQualifier, SupplierID,
                   SourceSchool > LEA, Estab, URN, SchoolName, AcademicYear; DestSchool > LEA, Estab
 CTfile > CTFpupilData > Pupil > UPN, Surname, Forename, DOB, Sex | Gender,

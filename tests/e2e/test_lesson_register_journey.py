@@ -3,11 +3,9 @@ opens "My lessons" at 10:03 on Tuesday 8 December 2026, takes P2 Maths for 10X/M
 (Ada absent, Ben late with his arrival time, the rest present in one go), saves, and is told the
 register is taken and that Ada — at the morning register — raised an internal-truancy alert. On
 the phone the same lesson is amended by touch before it ends. Lesson marks never touch the
-statutory marks. Axe on each page; screenshots in test-artifacts/screenshots/ (and /work/notes/shots/)."""
+statutory marks. Axe on each page; screenshots in test-artifacts/screenshots/."""
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -16,10 +14,8 @@ from playwright.sync_api import expect
 
 from lessons.models import LessonMark, LessonRegister, TruancyAlert
 from registers.models import Mark
-from tests.e2e.conftest import PHONE, SHOTS, click_and_load, login, screenshot, signed_in_like
+from tests.e2e.conftest import PHONE, click_and_load, login, screenshot, signed_in_like
 from tests.lessons.truancy_school import make_secondary, moment
-
-NOTES_SHOTS = Path("/work/notes/shots")
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +26,6 @@ def _live_db(transactional_db):
 
 def look(page, name):
     screenshot(page, name)
-    if NOTES_SHOTS.parent.exists():
-        NOTES_SHOTS.mkdir(exist_ok=True)
-        shutil.copy(SHOTS / f"{name}.png", NOTES_SHOTS / f"{name}.png")
     violations = [
         f"{v['id']} ({v['impact']}): {v['help']}"
         for v in Axe().run(page).response["violations"]

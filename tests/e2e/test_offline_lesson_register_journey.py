@@ -3,12 +3,10 @@ Oakfield Academy, takes his Tuesday P3 maths lesson's register (11:00–12:00, l
 when the Wi-Fi drops. The lesson register pages' own service worker (/lessons/registers/sw.js)
 keeps the page; marks saved offline wait in the browser, survive a reload while still offline,
 and are sent when the connection returns through the same service: every lesson mark saved once,
-and no statutory mark. Desktop; axe on the page while offline; the screenshot is looked at in
-/work/notes/shots/lesson-offline.png."""
+and no statutory mark. Desktop; axe on the page while offline; the screenshot is
+test-artifacts/screenshots/lesson-offline.png."""
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -16,12 +14,11 @@ from playwright.sync_api import expect
 
 from lessons.models import LessonMark, LessonRegister, Period, TimetableSettings
 from registers.models import Mark
-from tests.e2e.conftest import SHOTS, login, screenshot
+from tests.e2e.conftest import login, screenshot
 from tests.e2e.test_offline_register_journey import choose, serious_violations, status, wait_until_kept
 from tests.factories import make_school, make_staff
 from tests.lessons.lesson_helpers import PERIODS, SECONDARY_SCHOOL, TERM_START, TUESDAY, P, at, make_class, make_lesson
 
-NOTES_SHOTS = Path("/work/notes/shots")
 HEADING = "Tuesday 8 December · P3 lesson register"  # a part of "10X/Ma1 · Tuesday 8 December · P3 …"
 
 
@@ -55,9 +52,6 @@ def clock(hour, minute):
 
 def look(page, name):
     screenshot(page, name)
-    if NOTES_SHOTS.parent.exists():
-        NOTES_SHOTS.mkdir(exist_ok=True)
-        shutil.copy(SHOTS / f"{name}.png", NOTES_SHOTS / f"{name}.png")
 
 
 def open_lesson_register_and_wait_until_kept(page, lesson):

@@ -2,34 +2,22 @@
 and looks at the week. From the Timetable page they follow "Import the timetable from your MIS"
 (the Imports page with the timetable chosen), upload the lessons file, check the preview (each
 lesson it adds) and import it; the week grid then shows the lessons, filtered to one teacher.
-Screenshots: /work/notes/shots/timetable-*.png (and test-artifacts); axe on each page."""
-
-import shutil
-from pathlib import Path
+Screenshots: test-artifacts/screenshots/timetable-*.png; axe on each page."""
 
 import pytest
 
 from lessons.imports import import_timetable
 from lessons.models import Lesson
 from registers.models import Staff
-from tests.e2e.conftest import SHOTS, click_and_load, login, screenshot
+from tests.e2e.conftest import click_and_load, login, screenshot
 from tests.e2e.test_imports_journey import accessible, watch
 from tests.factories import StaffFactory, UserFactory
 from tests.lessons.timetable_data import GROUPS, LESSONS, PERIODS, ROOMS, memberships, people
-
-NOTES_SHOTS = Path("/work/notes/shots")
 
 
 @pytest.fixture(autouse=True)
 def private_root(settings, tmp_path):
     settings.PRIVATE_ROOT = tmp_path / "private"
-
-
-def shot(page, name):
-    screenshot(page, name)
-    if NOTES_SHOTS.parent.exists():
-        NOTES_SHOTS.mkdir(exist_ok=True)
-        shutil.copy(SHOTS / f"{name}.png", NOTES_SHOTS / f"{name}.png")  # the same picture, not a second one
 
 
 def test_data_manager_imports_lessons_and_sees_the_week(page, school, tmp_path):
@@ -52,7 +40,7 @@ def test_data_manager_imports_lessons_and_sees_the_week(page, school, tmp_path):
     assert page.get_by_text("Read as the lessons file of the timetable.").is_visible()
     assert page.get_by_role("row", name="Lesson · line 2 10X/Ma1 Mon P1").is_visible()
     accessible(page, "timetable preview")
-    shot(page, "timetable-preview")
+    screenshot(page, "timetable-preview")
     assert not Lesson.objects.exists()
     click_and_load(page, page.get_by_role("button", name="Import these changes"))
     assert page.get_by_role("heading", name="Imported", exact=True).is_visible()
@@ -62,7 +50,7 @@ def test_data_manager_imports_lessons_and_sees_the_week(page, school, tmp_path):
     grid = page.get_by_role("table", name="Lessons by period and day")
     assert grid.get_by_role("link").count() == 4
     accessible(page, "week grid")
-    shot(page, "timetable-grid")
+    screenshot(page, "timetable-grid")
     page.get_by_label("Teacher").select_option(label="Mr Mo Khan")
     click_and_load(page, page.get_by_role("button", name="Show"))
     assert grid.get_by_role("link").count() == 2
