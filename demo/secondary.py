@@ -39,7 +39,8 @@ from registers.services import Actor, MarkEntry, mark_register_taken, record_mar
 from registers.taking import MarkWish, TakenBy, Taker
 from registers.upn import make_upn
 
-from .school import DEMO_PASSWORD, FORENAMES_F, FORENAMES_M, LONDON, SURNAMES
+from .names import FORENAMES_F, FORENAMES_M, SURNAMES
+from .school import DEMO_PASSWORD, LONDON
 
 SECONDARY_URN = "140417"
 DOMAIN = "ashfordgreen.example.sch.uk"
