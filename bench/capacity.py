@@ -543,10 +543,7 @@ def frozen_at(day: str) -> str:
     return dt.datetime.combine(dt.date.fromisoformat(day), ARRIVE_AT, LONDON).isoformat()
 
 
-def start_gunicorn(
-    tmp: Path, port: int, workers: int, env: dict, day: str, cpu: int, threads: int = 1
-) -> subprocess.Popen:
-    """`threads` > 1: gunicorn's gthread workers, each taking that many requests at once."""
+def start_gunicorn(tmp: Path, port: int, workers: int, env: dict, day: str, cpu: int) -> subprocess.Popen:
     config = tmp / "gunicorn_capacity.py"
     if not config.exists():
         config.write_text(GUNICORN_CONFIG)
@@ -569,7 +566,6 @@ def start_gunicorn(
             "warning",
             "--timeout",
             "60",
-            *(["--threads", str(threads)] if threads > 1 else []),
         ],
         cwd=ROOT,
         env={**env, "BENCH_FROZEN_AT": frozen_at(day)},
@@ -584,8 +580,8 @@ class SingleStack:
 
     label = "gunicorn, 1 master on 1 web core, → PostgreSQL"
 
-    def __init__(self, tmp: Path, workers: int, threads: int = 1):
-        self.tmp, self.workers, self.threads = tmp, workers, threads
+    def __init__(self, tmp: Path, workers: int):
+        self.tmp, self.workers = tmp, workers
         self.env = server_env(direct_database_url())
         self.web: subprocess.Popen | None = None
         self.port = 0
@@ -596,7 +592,7 @@ class SingleStack:
     def start_web(self, day: str) -> int:
         self.stop_web()
         self.port = free_port()
-        self.web = start_gunicorn(self.tmp, self.port, self.workers, self.env, day, WEB_CPU, self.threads)
+        self.web = start_gunicorn(self.tmp, self.port, self.workers, self.env, day, WEB_CPU)
         wait_for_port(self.port, proc=self.web)
         return self.port
 
@@ -611,7 +607,7 @@ class SingleStack:
         return {"web": self.web_pids}
 
     def describe(self) -> dict:
-        return {"stack": "single", "web_masters": 1, "workers_per_master": self.workers, "threads": self.threads}
+        return {"stack": "single", "web_masters": 1, "workers_per_master": self.workers}
 
     def __exit__(self, *exc):
         self.stop_web()
@@ -789,7 +785,6 @@ def run(
     workers: int = DEFAULT_WORKERS,
     topology: bool = True,
     topology_rates=None,
-    threads: int = 1,
 ) -> dict:
 
     affinity, priority = os.sched_getaffinity(0), os.getpriority(os.PRIO_PROCESS, 0)
@@ -797,7 +792,7 @@ def run(
     boost(os.getpid())  # the generator's threads inherit it
     previous = signal.signal(signal.SIGTERM, _interrupted)  # stop the servers on the way out
     try:
-        return _run(rates, duration, workers, topology, topology_rates, threads)
+        return _run(rates, duration, workers, topology, topology_rates)
     finally:
         signal.signal(signal.SIGTERM, previous)
         with contextlib.suppress(OSError):
@@ -811,7 +806,7 @@ def _interrupted(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _run(rates, duration, workers, topology, topology_rates, threads=1) -> dict:
+def _run(rates, duration, workers, topology, topology_rates) -> dict:
     import psycopg
 
     need = int(max(list(rates) + list(topology_rates or [])) * duration) + 1
@@ -840,12 +835,9 @@ def _run(rates, duration, workers, topology, topology_rates, threads=1) -> dict:
             f"    floor (hand-written SQL, {result['floor']['registers']} registers): "
             f"{result['floor']['wall_ms_median']} ms wall, PostgreSQL {result['floor']['postgres_cpu_ms']} ms CPU"
         )
-        log(
-            f"  single process: gunicorn -w {workers}{f' --threads {threads}' if threads > 1 else ''} on core "
-            f"{WEB_CPU}; generator and PostgreSQL on core {OTHER_CPU}"
-        )
-        with SingleStack(tmp, workers, threads) as stack:
-            result["steps"] = step_through(stack, conn, data, days, rates, duration, workers * threads)
+        log(f"  single process: gunicorn -w {workers} on core {WEB_CPU}; generator and PostgreSQL on core {OTHER_CPU}")
+        with SingleStack(tmp, workers) as stack:
+            result["steps"] = step_through(stack, conn, data, days, rates, duration, workers)
         result["best"] = best(result["steps"])
         if topology:
             from bench.topology import TopologyStack
@@ -887,7 +879,6 @@ def main(argv=None) -> int:
     parser.add_argument("--rates", default=",".join(map(str, DEFAULT_RATES)), help="registers/s, one step each")
     parser.add_argument("--duration", type=float, default=DEFAULT_DURATION, help="seconds of arrivals per step")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn sync workers on the web core")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gunicorn gthread when > 1)")
     parser.add_argument("--no-topology", action="store_true", help="leave out the nginx/PgBouncer/Celery topology")
     parser.add_argument("--topology-rates", default=None, help="rates for the topology (default: around the best)")
     args = parser.parse_args(argv)
@@ -897,7 +888,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(ROOT))
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
     top = [float(r) for r in args.topology_rates.split(",")] if args.topology_rates else None
-    result = run(rates, args.duration, args.workers, not args.no_topology, top, args.threads)
+    result = run(rates, args.duration, args.workers, not args.no_topology, top)
     print(json.dumps(result, indent=2))
     return 0
 
