@@ -18,8 +18,8 @@ import pytest
 
 # Longest first, by what one of them costs (seconds, from --durations on the 2-core machine).
 LONG = (
-    "tests/test_reachability.py",  # ~120: the demo school, then every role's pages
-    "tests/demo/",  # 20-25 each: the demo school seeded
+    "tests/test_reachability.py",  # ~50: the demo school, then every role's pages
+    "tests/demo/",  # 5-10 each: the demo school seeded
     "tests/letters/test_starters.py::test_the_demo_school_has_the_starters",
     "tests/e2e/test_governors_report.py",
     "tests/faults/test_database_restart.py",
