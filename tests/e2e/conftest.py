@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # (setting up data) are still synchronous and safe.
@@ -124,3 +125,22 @@ def screenshot(page, name):
     reads just as well."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, scale="css")
+
+
+SERIOUS = ("serious", "critical")
+
+
+def serious_violations(page) -> list[str]:
+    """axe's serious and critical findings on the page as it is now, each with the first elements
+    it names (the journeys assert there are none)."""
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in Axe().run(page).response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+def accessible(page, name):
+    """No serious or critical axe finding on the page `name` as it is now."""
+    bad = serious_violations(page)
+    assert bad == [], f"{name}: {bad}"

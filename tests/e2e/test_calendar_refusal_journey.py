@@ -8,8 +8,8 @@ import json
 import pytest
 
 from registers.models import Closure, SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot
-from tests.e2e.test_imports_journey import accessible, upload, watch
+from tests.e2e.conftest import accessible, login, screenshot
+from tests.e2e.test_imports_journey import upload, watch
 from tests.factories import SCHOOL_DATA, PupilFactory, StaffFactory, UserFactory, write
 
 MON_19_OCT = dt.date(2026, 10, 19)

@@ -17,13 +17,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from absences.models import AbsenceReport
 from registers.models import Contact, Mark, Register, RegistrationGroup, Staff
 from registers.services import Actor, MarkEntry, record_marks
-from tests.e2e.conftest import PHONE, click_and_load, login, screenshot
+from tests.e2e.conftest import PHONE, click_and_load, login, screenshot, serious_violations
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 LONDON = ZoneInfo("Europe/London")
@@ -35,15 +34,6 @@ SURNAMES = ["Lovelace", "Okafor", "Dubois", "Patel", "Wright", "Adeyemi", "Hoppe
 
 def clock(hour, minute, day=MONDAY):
     return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON), tick=True)
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def look(page, name):

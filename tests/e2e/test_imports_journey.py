@@ -5,15 +5,13 @@ school imports its SIMS Common Transfer File from a phone. Screenshots of each p
 desktop and phone widths; axe on every page the journey visits."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from registers.models import Contact, ImportRun, Pupil, Staff
-from tests.e2e.conftest import click_and_load, login, screenshot
+from tests.e2e.conftest import accessible, click_and_load, login, screenshot
 from tests.factories import StaffFactory, UserFactory
 from tests.registers.conftest import DATA, make_ashcombe
 
 P = Staff.Position
-SERIOUS = {"serious", "critical"}
 # Only the browser context a test uses is opened; it names live_server itself, so that it is
 # known before it runs to be a transactional test (tests/scheduling.py, pytest-django).
 SIZES = {"desktop": "page", "phone": "phone_page"}
@@ -22,17 +20,6 @@ SIZES = {"desktop": "page", "phone": "phone_page"}
 @pytest.fixture(autouse=True)
 def private_root(settings, tmp_path):
     settings.PRIVATE_ROOT = tmp_path / "private"
-
-
-def accessible(page, name):
-    """No serious or critical axe violations on the page as it is now."""
-    results = Axe().run(page)
-    bad = [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: {v['nodes'][0]['target']})"
-        for v in results.response["violations"]
-        if v["impact"] in SERIOUS
-    ]
-    assert bad == [], f"{name}: {bad}"
 
 
 def watch(page):

@@ -8,13 +8,12 @@ statutory marks. Axe on each page; screenshots in test-artifacts/screenshots/.""
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from lessons.models import LessonMark, LessonRegister, TruancyAlert
 from registers.models import Mark
-from tests.e2e.conftest import PHONE, click_and_load, login, screenshot, signed_in_like
+from tests.e2e.conftest import PHONE, click_and_load, login, screenshot, serious_violations, signed_in_like
 from tests.lessons.truancy_school import make_secondary, moment
 
 
@@ -26,12 +25,7 @@ def _live_db(transactional_db):
 
 def look(page, name):
     screenshot(page, name)
-    violations = [
-        f"{v['id']} ({v['impact']}): {v['help']}"
-        for v in Axe().run(page).response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert violations == [], name
+    assert serious_violations(page) == [], name
 
 
 def test_a_subject_teacher_takes_a_lesson_register_on_a_laptop_then_amends_it_on_a_phone(page, browser, monkeypatch):

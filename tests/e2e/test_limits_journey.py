@@ -8,23 +8,14 @@ import zoneinfo
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from django.core.cache import cache
 
 from interventions import services
 from interventions.evaluation.run import run_checks
 from interventions.models import Alert
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import accessible, login, screenshot
 from tests.factories import StaffFactory, UserFactory
 from tests.interventions.test_views import populate
-
-SERIOUS = {"serious", "critical"}
-
-
-def accessible(page, name):
-    results = Axe().run(page)
-    bad = [f"{v['id']}: {v['help']}" for v in results.response["violations"] if v["impact"] in SERIOUS]
-    assert bad == [], f"{name}: {bad}"
 
 
 @pytest.fixture(autouse=True)

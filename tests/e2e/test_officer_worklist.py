@@ -8,7 +8,6 @@ import zoneinfo
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from interventions.evaluation.run import run_checks
@@ -17,19 +16,10 @@ from interventions.services import load_policy_preset
 from letters.models import Batch, Letter
 from letters.services import install_starter_templates
 from registers.models import Contact, Enrolment, SchoolDay, Staff
-from tests.e2e.conftest import login, screenshot, signed_in_like
+from tests.e2e.conftest import login, screenshot, serious_violations, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory, write
 
 P = Staff.Position
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from lessons.models import LessonMark, LessonRegister, Period, TimetableSettings
 from registers.models import Mark
-from tests.e2e.conftest import login, screenshot
-from tests.e2e.test_offline_register_journey import choose, serious_violations, status, wait_until_kept
+from tests.e2e.conftest import login, screenshot, serious_violations
+from tests.e2e.test_offline_register_journey import choose, status, wait_until_kept
 from tests.factories import make_school, make_staff
 from tests.lessons.lesson_helpers import PERIODS, SECONDARY_SCHOOL, TERM_START, TUESDAY, P, at, make_class, make_lesson
 
@@ -48,10 +48,6 @@ def maths():
 def clock(hour, minute):
     """The server's clock on Tuesday 8 December 2026, ticking (the browser waits in real time)."""
     return time_machine.travel(at(hour, minute), tick=True)
-
-
-def look(page, name):
-    screenshot(page, name)
 
 
 def open_lesson_register_and_wait_until_kept(page, lesson):
@@ -95,7 +91,7 @@ def test_lesson_marks_saved_offline_survive_a_reload_and_are_sent_once_when_the_
         expect(page.get_by_label(f"Other code for {pupils[3].name}")).to_have_value("M")
         expect(page.locator("#unmarked-count")).to_have_text("0")
         expect(page.locator(".flag-waiting")).to_have_count(5)
-        look(page, "lesson-offline")
+        screenshot(page, "lesson-offline")
         assert serious_violations(page) == []
         assert not LessonMark.objects.filter(pupil__in=pupils).exists()
 

@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from registers.models import Mark, Register, RegistrationGroup, Staff
 from registers.services import Actor, MarkEntry, record_marks
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import login, screenshot, serious_violations
 from tests.factories import PupilFactory, StaffFactory, UserFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -53,15 +52,6 @@ def klass(school):
 
 def shot(page, name):
     screenshot(page, f"offline-{name}")
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 KEPT = """async () => {

@@ -8,22 +8,14 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 
 from registers.leaving import delete_from_register
 from registers.models import Ground, Pupil, RegisterDeletion
-from tests.e2e.conftest import SHOTS, click_and_load, login, screenshot
+from tests.e2e.conftest import SHOTS, accessible, click_and_load, login, screenshot
 from tests.factories import PupilFactory, StaffFactory, UserFactory
 
-SERIOUS = {"serious", "critical"}
 MY_SHOTS = Path("/work/shots/review")
 EVIL = '<img src=x onerror="document.title=1">Nia'
-
-
-def accessible(page, name):
-    results = Axe().run(page)
-    bad = [f"{v['id']}: {v['help']}" for v in results.response["violations"] if v["impact"] in SERIOUS]
-    assert bad == [], f"{name}: {bad}"
 
 
 def fits(page, name):

@@ -9,24 +9,12 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 
 from registers.models import AcademicYear, Contact, Enrolment, Pupil, RegisterDeletion, YearRollover
-from tests.e2e.conftest import PHONE, SHOTS, click_and_load, login, screenshot, signed_in_like
+from tests.e2e.conftest import PHONE, SHOTS, accessible, click_and_load, login, screenshot, signed_in_like
 from tests.factories import PupilFactory, StaffFactory, UserFactory
 
-SERIOUS = {"serious", "critical"}
 MY_SHOTS = Path("/work/shots/year")
-
-
-def accessible(page, name):
-    results = Axe().run(page)
-    bad = [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: {v['nodes'][0]['target']})"
-        for v in results.response["violations"]
-        if v["impact"] in SERIOUS
-    ]
-    assert bad == [], f"{name}: {bad}"
 
 
 def shot(page, name):

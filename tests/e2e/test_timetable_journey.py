@@ -9,8 +9,8 @@ import pytest
 from lessons.imports import import_timetable
 from lessons.models import Lesson
 from registers.models import Staff
-from tests.e2e.conftest import click_and_load, login, screenshot
-from tests.e2e.test_imports_journey import accessible, watch
+from tests.e2e.conftest import accessible, click_and_load, login, screenshot
+from tests.e2e.test_imports_journey import watch
 from tests.factories import StaffFactory, UserFactory
 from tests.lessons.timetable_data import GROUPS, LESSONS, PERIODS, ROOMS, memberships, people
 

@@ -7,12 +7,11 @@ test-artifacts/screenshots/ at desktop and phone widths."""
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from lessons.models import TruancyAlert
 from registers.models import RegistrationGroup, Staff
-from tests.e2e.conftest import PHONE, click_and_load, login, screenshot, signed_in_like
+from tests.e2e.conftest import PHONE, click_and_load, login, screenshot, serious_violations, signed_in_like
 from tests.factories import make_staff
 from tests.lessons.truancy_school import make_secondary, moment
 
@@ -21,15 +20,6 @@ from tests.lessons.truancy_school import make_secondary, moment
 def _live_db(transactional_db):
     """The live server's requests see the data the test writes."""
     yield
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def look(page, name):
