@@ -371,11 +371,7 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
     # Write the registers as the teachers took them, through the register service; the
     # planned closure day has no registers (its `#` marks come with the closure below).
     closed = {dt.date.fromisoformat(c["date"]) for c in data["closures"] if c.get("kind") != "inset"}
-    actors = {
-        group.id: Actor(staff.user, staff.display_name, staff.get_position_display())
-        for group in groups
-        for staff in [teachers[group.id]]
-    }
+    actors = {group.id: Actor.for_staff(teachers[group.id].user, teachers[group.id]) for group in groups}
     taken = []  # (group, date, session, when taken, the pupils on roll), in the order the registers are taken
     for day in marked_days:
         if day.date in closed:
@@ -414,7 +410,7 @@ def seed_demo(*, pupils: int = 210, seed: int = 2026, today: dt.date | None = No
     # The planned closure: recording it writes `#` for every pupil on roll (through the
     # register service). Then the office's follow-up: some absences recoded, with reasons.
     office = Staff.objects.get(user__username="office")
-    office_actor = Actor(office.user, office.display_name, office.get_position_display())
+    office_actor = Actor.for_staff(office.user, office)
     import_school({**data, "closures": [c for c in data["closures"] if c.get("kind") != "inset"]}, actor=office_actor)
     amended = 0
     sessions_of: dict[int, list[tuple[dt.date, str, str]]] = {}  # each pupil's story, in the order it was told

@@ -250,7 +250,7 @@ def seed_secondary(
     for day in days:
         for year, form in forms.items():
             tutor = tutors[year]
-            actor = Actor(tutor.user, tutor.display_name, tutor.get_position_display())
+            actor = Actor.for_staff(tutor.user, tutor)
             for session, (hh, mm) in ((AM, (8, 40)), (PM, (13, 2))):
                 entries = []
                 for pupil in pupils[year]:
@@ -340,7 +340,7 @@ def _take_statutory(school, tutor, members, day, absent, rng) -> None:
             absent.add((pupil.id, day))
     entries = [MarkEntry(p.id, day, AM, "N" if (p.id, day) in absent else "/") for p in members]
     moment = dt.datetime.combine(day, dt.time(8, 40), tzinfo=LONDON)
-    actor = Actor(tutor.user, tutor.display_name, tutor.get_position_display())
+    actor = Actor.for_staff(tutor.user, tutor)
     register, _ = Register.objects.get_or_create(school=school, group=members[0].group, date=day, session=AM)
     record_marks(school=school, entries=entries, actor=actor, source=Mark.Source.TEACHER, register=register, now=moment)
     mark_register_taken(register=register, actor=actor, now=moment)
